@@ -1,0 +1,149 @@
+"""Decoding files (or uploaded bytes) into the media the encoders take, with clear failures."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterator, Union
+
+import numpy as np
+import soundfile
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+Source = Union[str, Path, BinaryIO]
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
+AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff"})
+TEXT_EXTENSIONS = frozenset({".txt", ".md"})
+BACKGROUND = (255, 255, 255)
+
+
+class MediaError(Exception):
+    """A file that cannot be used, with a reason a person can act on."""
+
+
+@dataclass(frozen=True)
+class Audio:
+    samples: np.ndarray  # float32 mono
+    sample_rate: int
+
+    @property
+    def seconds(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+def modality_for_path(path: Path) -> str | None:
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_EXTENSIONS:
+        return "image"
+    if suffix in AUDIO_EXTENSIONS:
+        return "audio"
+    if suffix in TEXT_EXTENSIONS:
+        return "text"
+    return None
+
+
+def sniff_modality(data: bytes) -> str | None:
+    """'image' or 'audio' from the bytes' header alone, or None if neither decoder knows them."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Image.open(io.BytesIO(data)).close()
+        return "image"
+    except Image.DecompressionBombError:
+        return "image"
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        pass
+    try:
+        soundfile.info(io.BytesIO(data))
+        return "audio"
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError):
+        return None
+
+
+@contextmanager
+def _opened(source: Source) -> Iterator[BinaryIO]:
+    """Open paths here, so that a missing or unreadable file is an OSError, not a 'corrupt file'."""
+    if isinstance(source, (str, Path)):
+        with open(source, "rb") as handle:
+            yield handle
+    else:
+        yield source
+
+
+def load_image(source: Source, max_pixels: int) -> Image.Image:
+    """RGB image, EXIF-rotated, transparency composited on white, first frame if animated."""
+    with _opened(source) as handle:
+        return _decode_image(handle, max_pixels)
+
+
+def _decode_image(handle: BinaryIO, max_pixels: int) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(handle)
+            width, height = image.size
+            if width * height > max_pixels:
+                raise MediaError(
+                    f"image is {width}x{height} ({width * height / 1e6:.0f} MP), over the "
+                    f"{max_pixels / 1e6:.0f} MP decompression-bomb limit; raise XMODAL_MAX_IMAGE_PIXELS to allow it"
+                )
+            image.seek(0)
+            image.load()
+            image = ImageOps.exif_transpose(image)
+    except MediaError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise MediaError(f"image rejected as a decompression bomb: {error}") from error
+    except UnidentifiedImageError:
+        raise MediaError("not a readable image (unknown or corrupt format)") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise MediaError(f"corrupt or truncated image: {error}") from error
+    return _to_rgb(image)
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA"):
+        rgba = image.convert("RGBA")
+        canvas = Image.new("RGB", rgba.size, BACKGROUND)
+        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        return canvas
+    return image.convert("RGB")
+
+
+def load_audio(source: Source, max_seconds: float) -> Audio:
+    """Mono float32 samples at the file's own rate; anything past `max_seconds` is not read."""
+    try:
+        with _opened(source) as handle, soundfile.SoundFile(handle) as sound:
+            rate = sound.samplerate
+            frames = int(max_seconds * rate)
+            samples = sound.read(frames=frames, dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as error:
+        raise MediaError(f"not a readable audio file: {error}") from error
+    if samples.shape[0] == 0:
+        raise MediaError("audio file has no samples")
+    mono = np.nan_to_num(samples.mean(axis=1), nan=0.0, posinf=0.0, neginf=0.0)
+    return Audio(samples=mono.astype(np.float32), sample_rate=rate)
+
+
+def load_text(source: Source, max_chars: int) -> str:
+    """UTF-8 text (a BOM is fine), cut to `max_chars`; empty or binary files are refused."""
+    with _opened(source) as handle:
+        raw = handle.read(max_chars * 4)
+    if b"\x00" in raw:
+        raise MediaError("binary data, not text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if error.start < len(raw) - 3:  # not just a multi-byte character cut at the read limit
+            raise MediaError(f"not UTF-8 text (bad byte at offset {error.start})") from None
+        text = raw[: error.start].decode("utf-8-sig")
+    text = text[:max_chars].strip()
+    if not text:
+        raise MediaError("empty text")
+    return text

@@ -1,0 +1,89 @@
+"""What to index: directories walked for media and text files, or JSONL manifests."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from xmodal.encoders.media import modality_for_path
+
+
+@dataclass(frozen=True)
+class Source:
+    modality: str
+    path: str | None = None  # absolute file path; None for inline manifest text
+    text: str | None = None
+    external_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.path or f"text {self.external_id or self.text[:40]!r}"  # type: ignore[index]
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    where: str
+    reason: str
+
+
+def collect_sources(paths: list[Path]) -> Iterator[Source | SourceProblem]:
+    """Yield sources in a stable order; problems (missing paths, bad manifest lines) are yielded, not raised."""
+    for root in paths:
+        if root.is_dir():
+            yield from _walk(root)
+        elif root.suffix.lower() == ".jsonl" and root.is_file():
+            yield from _read_manifest(root)
+        elif root.is_file():
+            modality = modality_for_path(root)
+            if modality is None:
+                yield SourceProblem(str(root), "unsupported file type (expected an image, audio, .txt/.md file or a .jsonl manifest)")
+            else:
+                yield Source(modality=modality, path=str(root.resolve()))
+        else:
+            yield SourceProblem(str(root), "no such file or directory")
+
+
+def _walk(root: Path) -> Iterator[Source]:
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories[:] = sorted(name for name in subdirectories if not name.startswith("."))
+        for name in sorted(files):
+            path = Path(directory, name)
+            modality = modality_for_path(path)
+            if modality is not None and not name.startswith("."):
+                yield Source(modality=modality, path=str(path.resolve()))
+
+
+def _read_manifest(manifest: Path) -> Iterator[Source | SourceProblem]:
+    with open(manifest, encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                yield _parse_manifest_line(manifest, number, line)
+
+
+def _parse_manifest_line(manifest: Path, number: int, line: str) -> Source | SourceProblem:
+    where = f"{manifest}:{number}"
+    try:
+        entry = json.loads(line)
+    except json.JSONDecodeError as error:
+        return SourceProblem(where, f"not valid JSON ({error.msg})")
+    if not isinstance(entry, dict):
+        return SourceProblem(where, "a manifest line must be a JSON object")
+    external_id, metadata = entry.get("id"), entry.get("metadata", {})
+    if external_id is not None and not isinstance(external_id, (str, int)):
+        return SourceProblem(where, '"id" must be a string or a number')
+    if not isinstance(metadata, dict):
+        return SourceProblem(where, '"metadata" must be a JSON object')
+    external_id = None if external_id is None else str(external_id)
+    if isinstance(entry.get("text"), str) and entry["text"].strip():
+        return Source(modality="text", text=entry["text"].strip(), external_id=external_id, metadata=metadata)
+    if isinstance(entry.get("path"), str):
+        path = (manifest.parent / entry["path"]).resolve()
+        modality = modality_for_path(path)
+        if modality is None:
+            return SourceProblem(where, f"{entry['path']}: unsupported file type")
+        return Source(modality=modality, path=str(path), external_id=external_id, metadata=metadata)
+    return SourceProblem(where, 'each line needs "path" (a file) or "text" (non-empty inline text)')

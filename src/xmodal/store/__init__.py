@@ -1,0 +1,6 @@
+"""Metadata (SQLite via SQLAlchemy) and vectors (FAISS) for one store directory."""
+
+from xmodal.store.schema import Item
+from xmodal.store.store import Store, StoreError
+
+__all__ = ["Item", "Store", "StoreError"]
