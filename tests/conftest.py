@@ -60,3 +60,32 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def store(settings: Settings, encoder: FakeEncoder) -> Store:
     return Store.open(settings.store, encoder.info.identity())
+
+
+TINY_CLIP = {
+    "embed_dim": 32,
+    "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "head_width": 16, "patch_size": 16},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_spec(tmp_path_factory) -> str:
+    """A tiny open_clip model with random weights saved to local files: `open_clip:CONFIG@WEIGHTS`."""
+    import json
+
+    from safetensors.torch import save_file
+
+    from xmodal.compat import ensure_imports
+
+    ensure_imports()
+    import open_clip
+
+    folder = tmp_path_factory.mktemp("tiny-clip")
+    config = folder / "xmodal-tiny-test.json"
+    config.write_text(json.dumps(TINY_CLIP))
+    open_clip.add_model_config(config)
+    model = open_clip.create_model("xmodal-tiny-test")
+    weights = folder / "tiny.safetensors"
+    save_file({name: tensor.contiguous() for name, tensor in model.state_dict().items()}, str(weights))
+    return f"open_clip:{config}@{weights}"

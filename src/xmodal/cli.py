@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, List, Optional
@@ -14,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from xmodal.config import Settings
+from xmodal.config import DEFAULT_MODEL, Settings
 
 app = typer.Typer(help="xmodal: search images, sounds and texts with any of them.", no_args_is_help=True, add_completion=False)
 err = Console(stderr=True)
@@ -41,7 +40,7 @@ def user_errors() -> Iterator[None]:
 def index(
     paths: List[Path] = typer.Argument(..., help="directories (walked recursively), media or text files, or .jsonl manifests"),
     store: Optional[Path] = STORE,
-    model: Optional[str] = typer.Option(None, "--model", help="model for a new store [env XMODAL_MODEL; default xmodal-base]"),
+    model: Optional[str] = typer.Option(None, "--model", help="model [env XMODAL_MODEL; default: the store's own, or xmodal-base for a new store]"),
     device: Optional[str] = DEVICE,
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="inputs per encoder batch"),
     max_audio_seconds: Optional[float] = typer.Option(None, "--max-audio-seconds", help="read at most this much of each sound"),
@@ -55,7 +54,8 @@ def index(
     settings = Settings().with_overrides(store=store, model=model, device=device, batch_size=batch_size, max_audio_seconds=max_audio_seconds)
     with user_errors():
         sources = list(collect_sources(paths))
-        encoder = load_model(settings.model, pick_device(settings.device), settings.batch_size)
+        spec = settings.model or Store.recorded_spec(settings.store) or DEFAULT_MODEL
+        encoder = load_model(spec, pick_device(settings.device), settings.batch_size)
         target = Store.open(settings.store, encoder.info.identity())
         columns = [TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
         with Progress(*columns, console=err, transient=True) as progress:
@@ -147,9 +147,5 @@ def models() -> None:
         typer.echo(name)
 
 
-def main() -> None:  # pragma: no cover - `python -m xmodal`
+def main() -> None:
     app(prog_name="xmodal")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

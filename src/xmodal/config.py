@@ -9,13 +9,14 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DeviceChoice = Literal["auto", "cpu", "cuda"]
+DEFAULT_MODEL = "xmodal-base"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="XMODAL_", extra="ignore")
 
     store: Path = Field(Path("xmodal-store"), description="store directory (SQLite + FAISS)")
-    model: str = Field("xmodal-base", description="model name or open_clip:ARCH@PRETRAINED")
+    model: str | None = Field(None, description="model name or open_clip:ARCH@PRETRAINED; default: the store's, else xmodal-base")
     device: DeviceChoice = "auto"
     batch_size: int = Field(32, ge=1)
     max_audio_seconds: float = Field(60.0, gt=0, description="audio beyond this is ignored")

@@ -56,6 +56,13 @@ class Store:
         store.reconcile()
         return store
 
+    @staticmethod
+    def recorded_spec(directory: str | Path) -> str | None:
+        """The model spec an existing store was built with, or None when there is no store yet."""
+        if not (Path(directory) / DATABASE_NAME).exists():
+            return None
+        return Store.open(directory).model["spec"]
+
     def vectors(self, modality: str) -> VectorIndex:
         if modality not in self._vectors:
             self._vectors[modality] = VectorIndex(self.directory / "vectors" / f"{modality}.faiss", int(self.model["dim"]))

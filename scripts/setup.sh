@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Create ./.venv and install xmodal with everything the offline default model needs.
+#   scripts/setup.sh          CPU machine: pins the CPU builds of torch (constraints-cpu.txt)
+#   XMODAL_GPU=1 scripts/setup.sh   CUDA machine: CUDA torch wheels and faiss-gpu
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+. .venv/bin/activate
+
+if [ "${XMODAL_GPU:-0}" = 1 ]; then
+  pip install --quiet --disable-pip-version-check -e ".[gpu,dev]"
+else
+  pip install --quiet --disable-pip-version-check -c constraints-cpu.txt -e ".[cpu,dev]"
+fi
+# aiSFX ships the audio tower's weights; its own pins (numpy 1.23, librosa 0.9) are not needed
+# because xmodal re-implements its network and front end, so install it without dependencies.
+pip install --quiet --disable-pip-version-check --no-deps "aisfx==0.1.2"
+echo "xmodal installed in $(pwd)/.venv ($(python -c 'import xmodal; print(xmodal.__version__)'))"

@@ -1,0 +1,3 @@
+from xmodal.cli import main
+
+main()
