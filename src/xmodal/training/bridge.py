@@ -89,8 +89,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--pairs", type=Path, required=True, help="JSONL of {audio, text, concept} pairs")
     parser.add_argument("--holdout", type=Path, help="concepts (one per line) to leave out of the audio fit")
     parser.add_argument("--out", type=Path, required=True, help="heads safetensors file to write")
-    parser.add_argument("--alpha", type=float, default=100.0, help="ridge regularisation strength")
-    parser.add_argument("--copies", type=int, default=4, help="augmented crops per sound")
+    parser.add_argument("--alpha", type=float, default=10.0, help="ridge regularisation strength")
+    parser.add_argument("--copies", type=int, default=0, help="augmented crops per sound")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 

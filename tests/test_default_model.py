@@ -1,0 +1,96 @@
+"""The shipped default model on the real sample corpus (Tux Paint stamps, sounds and captions).
+
+The audio head was fitted with every sample concept held out, so the audio checks measure
+generalisation to unseen sounds; they assert clear margins over chance, not perfection.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import SAMPLES
+from xmodal.config import Settings
+from xmodal.encoders import load_audio, load_image, load_model
+from xmodal.indexer import IndexJob, collect_sources
+from xmodal.search import Searcher
+from xmodal.store import Store
+
+pytestmark = pytest.mark.slow
+CONCEPTS = [json.loads(line) for line in (SAMPLES / "concepts.jsonl").read_text().splitlines()]
+WITH_SOUND = [concept for concept in CONCEPTS if concept.get("audio")]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model("xmodal-base", torch.device("cpu"), batch_size=16)
+
+
+@pytest.fixture(scope="module")
+def embedded(model):
+    captions = model.encode_text([concept["caption"] for concept in CONCEPTS])
+    images = model.encode_image([load_image(SAMPLES / concept["image"], 10**8) for concept in CONCEPTS])
+    sounds = model.encode_audio([load_audio(SAMPLES / concept["audio"], 30) for concept in WITH_SOUND])
+    return captions, images, sounds
+
+
+def ranks(queries: np.ndarray, candidates: np.ndarray, gold: list[int]) -> np.ndarray:
+    scores = queries @ candidates.T
+    return np.array([(scores[row] > scores[row, answer]).sum() for row, answer in enumerate(gold)])
+
+
+def test_contract_unit_norm_float32(embedded, model) -> None:
+    assert model.info.modalities == ("text", "image", "audio") and model.info.dim == 384
+    for vectors in embedded:
+        assert vectors.dtype == np.float32 and vectors.shape[1] == 384
+        np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+
+
+@pytest.mark.parametrize("query, wanted, unwanted", [
+    ("a dog", "dog", "sports-car"),
+    ("a zebra", "zebra", "violin"),
+    ("a cello", "cello", "cow"),
+    ("a school bus", "school-bus", "owl"),
+    ("an airplane", "airplane", "strawberry"),
+])
+def test_text_ranks_the_matching_image_above_an_unrelated_one(model, embedded, query, wanted, unwanted) -> None:
+    names = [concept["name"] for concept in CONCEPTS]
+    scores = model.encode_text([query])[0] @ embedded[1].T
+    assert scores[names.index(wanted)] > scores[names.index(unwanted)]
+
+
+def test_text_image_retrieval_over_the_corpus(embedded) -> None:
+    captions, images, _ = embedded
+    gold = list(range(len(CONCEPTS)))
+    assert np.mean(ranks(captions, images, gold) < 5) >= 0.6  # chance: 5/40
+    assert np.mean(ranks(images, captions, gold) < 5) >= 0.6
+
+
+def test_unseen_sounds_find_their_captions_well_above_chance(embedded) -> None:
+    captions, _, sounds = embedded
+    gold = [CONCEPTS.index(concept) for concept in WITH_SOUND]
+    # fraction of wrong captions that the right caption beats; chance is 0.5
+    beaten = 1 - ranks(sounds, captions, gold) / (len(CONCEPTS) - 1)
+    assert beaten.mean() >= 0.65
+    assert np.mean(ranks(sounds, captions, gold) < 10) >= 0.4  # chance: 10/40
+
+
+def test_index_and_search_the_sample_corpus(tmp_path: Path, model) -> None:
+    settings = Settings(store=tmp_path / "store")
+    store = Store.open(settings.store, model.info.identity())
+    summary = IndexJob(store, model, settings).run(collect_sources([SAMPLES / "corpus"]))
+    texts = len(list((SAMPLES / "corpus" / "texts").glob("*.txt")))
+    assert summary.failed == 0
+    assert summary.indexed + summary.unchanged == len(CONCEPTS) + len(WITH_SOUND) + texts
+    searcher = Searcher(store, model)
+    top_images = [Path(hit.path).stem for hit in searcher.search_text("an airplane", ["image"], k=3)]
+    assert "airplane" in top_images
+    sound = load_audio(SAMPLES / "corpus" / "sounds" / "sheep.ogg", 30)
+    hits = searcher.search_audio(sound, ["text"], k=5)
+    expected = model.encode_audio([sound])[0] @ model.encode_text([hits[0].text])[0]
+    assert hits[0].score == pytest.approx(float(expected), abs=1e-4)
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
