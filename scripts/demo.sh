@@ -6,6 +6,6 @@ bash scripts/setup.sh
 . .venv/bin/activate
 export HF_HUB_OFFLINE=1
 store=${XMODAL_STORE:-.xmodal/demo}
-xmodal index --store "$store" samples
+xmodal index --store "$store" samples/corpus
 xmodal search --store "$store" --text "a trumpet" -k 5
 exec xmodal serve --store "$store" --host "${XMODAL_HOST:-127.0.0.1}" --port "${XMODAL_PORT:-8000}"

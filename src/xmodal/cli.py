@@ -113,9 +113,10 @@ def search(
 
 
 def _print_hits(hits: list) -> None:
-    table = Table("rank", "score", "modality", "id", "path / text")
+    table = Table("rank", "score", "modality", "id", "text / path")
     for rank, hit in enumerate(hits, start=1):
-        table.add_row(str(rank), f"{hit.score:.3f}", hit.modality, str(hit.id), hit.to_dict()["path"] or hit.text or "")
+        shown = " ".join(hit.text.split())[:80] if hit.text else hit.to_dict()["path"]
+        table.add_row(str(rank), f"{hit.score:.3f}", hit.modality, str(hit.id), shown)
     Console().print(table)
 
 

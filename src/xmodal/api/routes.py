@@ -6,6 +6,7 @@ import io
 from pathlib import PurePath
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -117,6 +118,11 @@ def get_item(item_id: int, request: Request) -> ItemResponse:
         id=item.id, external_id=item.external_id, modality=item.modality, path=display_path(item.path), text=item.text,
         metadata=item.meta or {}, status=item.status, error=item.error, size=item.size, mtime=item.mtime,
     )
+
+
+@router.get("/", include_in_schema=False)
+def root() -> RedirectResponse:
+    return RedirectResponse("/docs")  # the interactive API page, until a web UI lands
 
 
 @router.get("/health", response_model=HealthResponse)
