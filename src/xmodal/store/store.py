@@ -165,11 +165,12 @@ def _check_and_record(engine: Engine, directory: Path, model: dict[str, Any] | N
             return model
         if model is not None and model != recorded:
             raise StoreError(
-                f"store {directory} was built with model {_describe(recorded)}; it cannot take vectors of "
-                f"{_describe(model)}. Use another --store, or the model the store was built with."
+                f"store {directory} was built with model {describe_model(recorded)}; it cannot take vectors of "
+                f"{describe_model(model)}. Use another --store, or the model the store was built with."
             )
         return recorded
 
 
-def _describe(model: dict[str, Any]) -> str:
+def describe_model(model: dict[str, Any]) -> str:
+    """A model identity as a person reads it."""
     return f"{model['spec']} version {model['version']} ({model['dim']}-d)"
