@@ -31,6 +31,11 @@ def user_errors() -> Iterator[None]:
 
     try:
         yield
+    except ValidationError as error:
+        problem = error.errors()[0]
+        name = ".".join(str(part) for part in problem["loc"])
+        err.print(f"[red]xmodal: error:[/red] invalid setting {name} (flag or XMODAL_{name.upper()}): {problem['msg']}", highlight=False)
+        raise typer.Exit(2) from None
     except (StoreError, MediaError, UnsupportedModality, ItemNotFound, ValueError, FileNotFoundError) as error:
         err.print(f"[red]xmodal: error:[/red] {error}", highlight=False)
         raise typer.Exit(2) from None
@@ -51,8 +56,8 @@ def index(
     from xmodal.indexer import IndexJob, collect_sources
     from xmodal.store import Store
 
-    settings = Settings().with_overrides(store=store, model=model, device=device, batch_size=batch_size, max_audio_seconds=max_audio_seconds)
     with user_errors():
+        settings = Settings().with_overrides(store=store, model=model, device=device, batch_size=batch_size, max_audio_seconds=max_audio_seconds)
         sources = list(collect_sources(paths))
         spec = settings.model or Store.recorded_spec(settings.store) or DEFAULT_MODEL
         encoder = load_model(spec, pick_device(settings.device), settings.batch_size)
@@ -88,7 +93,8 @@ def search(
     from xmodal.search import BatchQuery, Searcher
     from xmodal.search.batch import run_batch, run_query
 
-    settings = Settings().with_overrides(store=store, device=device)
+    with user_errors():
+        settings = Settings().with_overrides(store=store, device=device)
     given = {name: value for name, value in (("text", text), ("image", image), ("audio", audio), ("item", item)) if value is not None}
     if queries is None and len(given) != 1:
         err.print("xmodal: error: give exactly one of --text, --image, --audio, --item (or --queries FILE)")
@@ -132,8 +138,8 @@ def serve(
 
     from xmodal.api import create_app
 
-    settings = Settings().with_overrides(store=store, host=host, port=port, device=device)
     with user_errors():
+        settings = Settings().with_overrides(store=store, host=host, port=port, device=device)
         application = create_app(settings)
         err.print(f"xmodal: serving {settings.store} at http://{settings.host}:{settings.port}/  (API docs: /docs)")
         uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")

@@ -27,6 +27,6 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535)
 
     def with_overrides(self, **overrides: object) -> "Settings":
-        """Apply CLI flags that were actually given (None means not given)."""
+        """Apply CLI flags that were actually given (None means not given), validated like the rest."""
         given = {key: value for key, value in overrides.items() if value is not None}
-        return self.model_copy(update=given)
+        return type(self)(**{**self.model_dump(), **given})
