@@ -51,7 +51,7 @@ def main() -> None:
     print(f"model load: {time.perf_counter() - started:.1f} s on {pick_device('auto')}")
     directory = args.store or Path(tempfile.mkdtemp()) / "store"
     settings = Settings(store=directory)
-    store = Store.open(directory, model.info.identity())
+    store = Store.open(directory, model.info.identity(), writable=True)
     summary = IndexJob(store, model, settings).run(collect_sources([args.corpus]))
     print(f"index {args.corpus}: {summary.indexed} indexed, {summary.unchanged} unchanged, {summary.failed} failed, "
           f"{summary.elapsed:.1f} s, {summary.items_per_second:.1f} items/s")

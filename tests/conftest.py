@@ -59,7 +59,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def store(settings: Settings, encoder: FakeEncoder) -> Store:
-    return Store.open(settings.store, encoder.info.identity())
+    return Store.open(settings.store, encoder.info.identity(), writable=True)
 
 
 TINY_CLIP = {

@@ -81,7 +81,7 @@ def test_unseen_sounds_find_their_captions_well_above_chance(embedded) -> None:
 
 def test_index_and_search_the_sample_corpus(tmp_path: Path, model) -> None:
     settings = Settings(store=tmp_path / "store")
-    store = Store.open(settings.store, model.info.identity())
+    store = Store.open(settings.store, model.info.identity(), writable=True)
     summary = IndexJob(store, model, settings).run(collect_sources([SAMPLES / "corpus"]))
     texts = len(list((SAMPLES / "corpus" / "texts").glob("*.txt")))
     assert summary.failed == 0

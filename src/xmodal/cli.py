@@ -10,7 +10,8 @@ from typing import Iterator, List, Optional
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.text import Text
 from rich.table import Table
 
 from xmodal.config import DEFAULT_MODEL, Settings
@@ -46,34 +47,111 @@ def index(
     paths: List[Path] = typer.Argument(..., help="directories (walked recursively), media or text files, or .jsonl manifests"),
     store: Optional[Path] = STORE,
     model: Optional[str] = typer.Option(None, "--model", help="model [env XMODAL_MODEL; default: the store's own, or xmodal-base for a new store]"),
+    prune: bool = typer.Option(False, "--prune", help="forget files under the given directories that are gone from disk"),
     device: Optional[str] = DEVICE,
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="inputs per encoder batch"),
+    workers: Optional[int] = typer.Option(None, "--workers", min=0, help="decoder processes (0: decode inline) [env XMODAL_WORKERS]"),
+    index_type: Optional[str] = typer.Option(None, "--index-type", help="auto (by size), flat, ivf or ivfpq [env XMODAL_INDEX_TYPE]"),
     max_audio_seconds: Optional[float] = typer.Option(None, "--max-audio-seconds", help="read at most this much of each sound"),
 ) -> None:
-    """Index files into a store. Re-running adds only new or changed files; bad files are recorded and skipped."""
+    """Index files into a store. Re-running reads only new or changed files; moved files keep their
+    vectors; identical files are embedded once; bad files are recorded and skipped. Safe to kill and
+    run again."""
     from xmodal.device import pick_device
     from xmodal.encoders import load_model
     from xmodal.indexer import IndexJob, collect_sources
     from xmodal.store import Store
 
     with user_errors():
-        settings = Settings().with_overrides(store=store, model=model, device=device, batch_size=batch_size, max_audio_seconds=max_audio_seconds)
-        sources = list(collect_sources(paths))
+        settings = Settings().with_overrides(
+            store=store, model=model, device=device, batch_size=batch_size, workers=workers,
+            index_type=index_type, max_audio_seconds=max_audio_seconds,
+        )
         spec = settings.model or Store.recorded_spec(settings.store) or DEFAULT_MODEL
         encoder = load_model(spec, pick_device(settings.device), settings.batch_size)
-        target = Store.open(settings.store, encoder.info.identity())
-        columns = [TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
+        target = Store.open(settings.store, encoder.info.identity(), writable=True)
+        sources = list(collect_sources(paths))
+        columns = [TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), _Rate(), TimeElapsedColumn(), TimeRemainingColumn()]
         with Progress(*columns, console=err, transient=True) as progress:
             task = progress.add_task("index", total=len(sources))
-            summary = IndexJob(target, encoder, settings, on_item=lambda _: progress.advance(task)).run(sources)
+            job = IndexJob(target, encoder, settings, on_item=lambda _: progress.advance(task))
+            summary = job.run(sources, prune_under=[path for path in paths if path.is_dir()] if prune else None)
+        target.close()
+    _print_summary(summary, settings.store)
+
+
+class _Rate(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:.1f} items/s" if task.speed else "")
+
+
+def _print_summary(summary, store: Path) -> None:
     for where, reason in summary.failures[:20]:
         err.print(f"skipped {where}: {reason}", highlight=False, markup=False)
     if len(summary.failures) > 20:
         err.print(f"... and {len(summary.failures) - 20} more failures (recorded in the store)")
+    for path, original in summary.duplicate_paths[:10]:
+        err.print(f"duplicate {path}: same content as {original}", highlight=False, markup=False)
+    extra = "".join(f", {name} {count}" for name, count in (("moved", summary.moved), ("duplicates", summary.duplicates), ("pruned", summary.pruned)) if count)
     typer.echo(
-        f"indexed {summary.indexed}, unchanged {summary.unchanged}, failed {summary.failed} "
-        f"in {summary.elapsed:.1f} s ({summary.items_per_second:.1f} items/s) -> {settings.store}"
+        f"indexed {summary.indexed}, unchanged {summary.unchanged}{extra}, failed {summary.failed} "
+        f"in {summary.elapsed:.1f} s ({summary.items_per_second:.1f} items/s) -> {store}"
     )
+
+
+@app.command()
+def check(
+    store: Optional[Path] = STORE,
+    repair: bool = typer.Option(False, "--repair", help="fix what can be fixed and say what was done"),
+) -> None:
+    """Verify that the database and the index files agree (ids, counts, dimension, model); exit 1 if not."""
+    from xmodal.store import Store
+
+    with user_errors():
+        settings = Settings().with_overrides(store=store)
+        target = Store.open(settings.store, writable=True, repair=False)  # the lock: no job may write meanwhile
+        problems = target.verify()
+        for problem in problems:
+            typer.echo(f"problem: {problem}")
+        if problems and repair:
+            for action in target.repair():
+                typer.echo(f"repaired: {action}")
+            problems = target.verify()
+        target.close()
+    counts = ", ".join(f"{modality} {sum(by_status.values())}" for modality, by_status in sorted(target.counts().items()))
+    typer.echo(f"{'ok' if not problems else 'NOT OK'}: {settings.store} ({counts or 'empty'})")
+    raise typer.Exit(1 if problems else 0)
+
+
+@app.command()
+def info(store: Optional[Path] = STORE, as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Show a store: items per modality, index layout and recorded recall, model, device, size on disk."""
+    from xmodal.device import pick_device
+    from xmodal.store import Store, describe_model
+    from xmodal.store.vectors import gpu_available
+
+    with user_errors():
+        settings = Settings().with_overrides(store=store)
+        target = Store.open(settings.store)
+        report = {
+            "store": str(settings.store), "model": target.model, "items": target.counts(),
+            "indexes": {m: {"vectors": len(target.vectors(m)), "layout": target.vectors(m).layout, "tuning": target.info(f"index:{m}")} for m in ("text", "image", "audio")},
+            "device": {"torch": str(pick_device(settings.device)), "faiss": "gpu" if gpu_available() else "cpu"},
+            "bytes_on_disk": target.size_on_disk(),
+        }
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    typer.echo(f"store   {report['store']} ({report['bytes_on_disk'] / 1e6:.1f} MB on disk)")
+    typer.echo(f"model   {describe_model(target.model)}")
+    typer.echo(f"device  torch {report['device']['torch']}, faiss {report['device']['faiss']}")
+    for modality, index in report["indexes"].items():
+        by_status = report["items"].get(modality, {})
+        tuning = index["tuning"] or {}
+        recall = f", recall@10 {tuning['recall_at_10']:.3f} (nprobe {tuning['nprobe']})" if tuning.get("nprobe") else ""
+        typer.echo(f"{modality:<7} {by_status.get('indexed', 0)} indexed, {by_status.get('failed', 0)} failed; index {index['layout']}, {index['vectors']} vectors{recall}")
+    if "duplicates" in report["items"]:
+        typer.echo(f"duplicate paths  {report['items']['duplicates']['paths']}")
 
 
 @app.command()

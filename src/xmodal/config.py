@@ -1,15 +1,24 @@
-"""Settings in one place. Precedence: defaults < environment (XMODAL_*) < CLI flags."""
+"""Settings in one place. Precedence: defaults < config file (XMODAL_CONFIG) < environment (XMODAL_*) < CLI flags."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 
 DeviceChoice = Literal["auto", "cpu", "cuda"]
 DEFAULT_MODEL = "xmodal-base"
+CONFIG_ENV = "XMODAL_CONFIG"
 
 
 class Settings(BaseSettings):
@@ -19,14 +28,74 @@ class Settings(BaseSettings):
     model: str | None = Field(None, description="model name or open_clip:ARCH@PRETRAINED; default: the store's, else xmodal-base")
     device: DeviceChoice = "auto"
     batch_size: int = Field(32, ge=1)
-    max_audio_seconds: float = Field(60.0, gt=0, description="audio beyond this is ignored")
+    max_audio_seconds: float = Field(60.0, gt=0, description="audio beyond this is ignored when indexing; longer query uploads are refused")
     max_image_pixels: int = Field(50_000_000, gt=0, description="decompression-bomb guard")
     max_text_chars: int = Field(20_000, gt=0)
+    decode_max_side: int = Field(768, ge=64, description="images are shrunk to this before encoding")
+    workers: int = Field(max(1, min(4, (os.cpu_count() or 2) - 1)), ge=0, description="decoder processes; 0 decodes inline")
+    index_type: Literal["auto", "flat", "ivf", "ivfpq"] = "auto"
+    checkpoint_seconds: float = Field(30.0, gt=0, description="how often a job saves index files")
     max_upload_bytes: int = Field(50 * 1024 * 1024, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
+    api_key: SecretStr | None = Field(None, description="key for mutating API endpoints; with none the API is read-only")
+    allowed_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list, description="server directories POST /jobs may index")
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="browser origins allowed to call the API")
+    log_format: Literal["json", "text"] = Field("json", description="API logs: one JSON object per line, or plain text")
+
+    @field_validator("allowed_roots", "cors_origins", mode="before")
+    @classmethod
+    def _list_from_text(cls, value: object) -> object:
+        """The environment gives lists as a JSON array or comma-separated text."""
+        if not isinstance(value, str):
+            return value
+        if value.strip().startswith("["):
+            return json.loads(value)
+        return [part.strip() for part in value.split(",") if part.strip()]
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _blank_key_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = os.environ.get(CONFIG_ENV)
+        file_source = (ConfigFile(settings_cls, Path(config_file)),) if config_file else ()
+        return (init_settings, env_settings, *file_source)
 
     def with_overrides(self, **overrides: object) -> "Settings":
         """Apply CLI flags that were actually given (None means not given), validated like the rest."""
         given = {key: value for key, value in overrides.items() if value is not None}
         return type(self)(**{**self.model_dump(), **given})
+
+
+class ConfigFile(PydanticBaseSettingsSource):
+    """A TOML file of settings (`port = 8080`, `allowed_roots = ["/srv/media"]`); unknown keys are refused."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls)
+        try:
+            with open(path, "rb") as handle:
+                self.values: dict[str, Any] = tomllib.load(handle)
+        except OSError as error:
+            raise ValueError(f"config file {path} ({CONFIG_ENV}): {error.strerror or error}") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(f"config file {path} ({CONFIG_ENV}) is not valid TOML: {error}") from None
+        unknown = sorted(set(self.values) - set(settings_cls.model_fields))
+        if unknown:
+            valid = ", ".join(settings_cls.model_fields)
+            raise ValueError(f"config file {path}: unknown setting(s) {', '.join(unknown)}; valid settings: {valid}")
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self.values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self.values)

@@ -4,6 +4,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import solid
 from tests.fakes import FakeEncoder
 from xmodal.config import Settings
@@ -11,8 +13,12 @@ from xmodal.indexer import IndexJob, SourceProblem, collect_sources
 from xmodal.store import Store
 
 
-def run(store: Store, encoder: FakeEncoder, settings: Settings, *paths: Path):
-    return IndexJob(store, encoder, settings).run(collect_sources(list(paths)))
+def run(store: Store, encoder: FakeEncoder, settings: Settings, *paths: Path, prune: bool = False):
+    return IndexJob(store, encoder, settings).run(collect_sources(list(paths)), prune_under=list(paths) if prune else None)
+
+
+def ids_by_name(store: Store) -> dict[str, int]:
+    return {Path(path).name: item_id for path, item_id, duplicate in store.file_paths() if not duplicate}
 
 
 def test_indexes_every_modality_and_skips_unknown_files(corpus, store, encoder, settings) -> None:
@@ -36,10 +42,63 @@ def test_rerun_adds_nothing_and_a_changed_file_is_reindexed(corpus, store, encod
     assert len(store.vectors("image")) == 3
 
 
-def test_same_content_under_two_paths_is_embedded_once(corpus, store, encoder, settings) -> None:
+def test_same_content_under_two_paths_is_embedded_once_and_reported(corpus, store, encoder, settings) -> None:
     (corpus / "img" / "copy.png").write_bytes((corpus / "img" / "red.png").read_bytes())
     summary = run(store, encoder, settings, corpus)
-    assert (summary.indexed, summary.unchanged) == (7, 1)
+    assert (summary.indexed, summary.duplicates) == (7, 1)
+    assert summary.duplicate_paths == [(str(corpus / "img" / "red.png"), str(corpus / "img" / "copy.png"))]
+    assert len(store.vectors("image")) == 3
+    again = run(store, encoder, settings, corpus)
+    assert (again.indexed, again.unchanged, again.duplicates) == (0, 8, 0)
+    (corpus / "img" / "later.png").write_bytes((corpus / "img" / "blue.bmp").read_bytes())
+    assert run(store, encoder, settings, corpus).duplicate_paths == [(str(corpus / "img" / "later.png"), str(corpus / "img" / "blue.bmp"))]
+
+
+def test_a_moved_file_keeps_its_item_and_vector(corpus, store, encoder, settings) -> None:
+    run(store, encoder, settings, corpus)
+    before = ids_by_name(store)
+    (corpus / "img" / "red.png").rename(corpus / "img" / "crimson.png")
+    summary = run(store, encoder, settings, corpus)
+    assert (summary.indexed, summary.moved) == (0, 1)
+    assert ids_by_name(store)["crimson.png"] == before["red.png"]
+    assert "red.png" not in ids_by_name(store)
+
+
+def test_a_touched_file_is_not_embedded_again(corpus, store, encoder, settings) -> None:
+    run(store, encoder, settings, corpus)
+    os.utime(corpus / "snd" / "low.wav", (1, 1))
+    calls = len(encoder.calls)
+    assert run(store, encoder, settings, corpus).unchanged == 7
+    assert len(encoder.calls) == calls
+
+
+def test_prune_forgets_deleted_files_and_promotes_a_surviving_duplicate(corpus, store, encoder, settings) -> None:
+    (corpus / "img" / "copy.png").write_bytes((corpus / "img" / "red.png").read_bytes())
+    run(store, encoder, settings, corpus)
+    primary = ids_by_name(store)["copy.png"]  # walked first; red.png is recorded as its duplicate
+    (corpus / "img" / "copy.png").unlink()
+    (corpus / "snd" / "high.flac").unlink()
+    without_prune = run(store, encoder, settings, corpus)
+    assert without_prune.pruned == 0 and len(store.vectors("audio")) == 2
+    summary = run(store, encoder, settings, corpus, prune=True)
+    assert summary.pruned == 2 and summary.indexed == 0
+    assert ids_by_name(store)["red.png"] == primary  # the duplicate took the item over: same vector
+    assert len(store.vectors("audio")) == 1 and store.verify() == []
+    other = corpus.parent / "elsewhere"
+    other.mkdir()
+    (other / "note.txt").write_text("kept")
+    run(store, encoder, settings, other)
+    assert run(store, encoder, settings, corpus, prune=True).pruned == 0  # prune never reaches outside its roots
+    assert "note.txt" in ids_by_name(store)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_decoding_in_worker_processes_gives_the_same_store(corpus, tmp_path, encoder, workers) -> None:
+    settings = Settings(store=tmp_path / f"store-{workers}", batch_size=2, workers=workers)
+    store = Store.open(settings.store, encoder.info.identity(), writable=True)
+    summary = run(store, encoder, settings, corpus)
+    assert (summary.indexed, summary.failed) == (7, 0)
+    assert sorted(ids_by_name(store)) == ["blue.bmp", "green.jpg", "high.flac", "low.md", "low.wav", "red.png", "red.txt"]
 
 
 def test_bad_files_are_recorded_and_skipped(corpus, store, encoder, settings) -> None:
@@ -60,7 +119,7 @@ def test_bad_files_are_recorded_and_skipped(corpus, store, encoder, settings) ->
 
 def test_a_model_without_audio_records_sounds_as_failed(corpus, settings) -> None:
     encoder = FakeEncoder(modalities=("text", "image"))
-    store = Store.open(settings.store, encoder.info.identity())
+    store = Store.open(settings.store, encoder.info.identity(), writable=True)
     summary = run(store, encoder, settings, corpus)
     assert summary.failed == 2
     assert all("no audio tower" in reason for _, reason in summary.failures)

@@ -13,35 +13,51 @@ from xmodal.store.schema import SCHEMA_VERSION, StoreInfo
 MODEL = {"spec": "fake", "version": "1", "dim": DIM}
 
 
-def unit_rows(n: int, seed: int = 0) -> np.ndarray:
-    rows = np.random.default_rng(seed).normal(size=(n, DIM)).astype(np.float32)
+def unit_rows(n: int, seed: int = 0, dim: int = DIM) -> np.ndarray:
+    rows = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def writer(path: Path) -> Store:
+    return Store.open(path, MODEL, writable=True)
 
 
 def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no xmodal store"):
         Store.open(tmp_path / "nowhere")
+    with pytest.raises(StoreError, match="no xmodal store"):
+        Store.open(tmp_path / "nowhere", MODEL)  # creating needs a writer
 
 
 def test_store_refuses_another_model(tmp_path: Path) -> None:
-    Store.open(tmp_path, MODEL)
+    writer(tmp_path).close()
     assert Store.open(tmp_path).model == MODEL
     with pytest.raises(StoreError, match="built with model fake version 1"):
-        Store.open(tmp_path, {**MODEL, "version": "2"})
+        Store.open(tmp_path, {**MODEL, "version": "2"}, writable=True)
 
 
 def test_store_refuses_a_newer_schema(tmp_path: Path) -> None:
-    store = Store.open(tmp_path, MODEL)
-    with store.sessions.begin() as session:
-        session.merge(StoreInfo(key="schema_version", value=SCHEMA_VERSION + 1))
+    store = writer(tmp_path)
+    store.set_info("schema_version", SCHEMA_VERSION + 1)
+    store.close()
     with pytest.raises(StoreError, match="newer than this xmodal"):
         Store.open(tmp_path)
 
 
+def test_only_one_writer_at_a_time(tmp_path: Path) -> None:
+    store = writer(tmp_path)
+    with pytest.raises(StoreError, match=f"being written by process {os.getpid()}"):
+        writer(tmp_path)
+    Store.open(tmp_path)  # readers are welcome
+    store.close()
+    writer(tmp_path).close()
+
+
 def test_vectors_and_rows_persist_and_search(tmp_path: Path) -> None:
-    store = Store.open(tmp_path, MODEL)
+    store = writer(tmp_path)
     vectors = unit_rows(3)
     store.add([Item(modality="image", path=f"/x/{n}.png", content_hash=str(n)) for n in range(3)], vectors)
+    store.close()
     reopened = Store.open(tmp_path)
     scores, ids = reopened.vectors("image").search(vectors[1:2], 1)
     assert reopened.get([int(ids[0][0])])[int(ids[0][0])].path == "/x/1.png"
@@ -49,29 +65,68 @@ def test_vectors_and_rows_persist_and_search(tmp_path: Path) -> None:
     assert reopened.counts() == {"image": {"indexed": 3}}
 
 
+def test_a_reader_sees_what_the_writer_saves(tmp_path: Path) -> None:
+    store = writer(tmp_path)
+    store.add([Item(modality="text", text="a", content_hash="a")], unit_rows(1))
+    store.save()
+    reader = Store.open(tmp_path)
+    assert len(reader.vectors("text")) == 1
+    store.add([Item(modality="text", text="b", content_hash="b")], unit_rows(1, seed=1))
+    assert len(reader.vectors("text")) == 1  # not saved yet
+    store.save()
+    assert len(reader.vectors("text")) == 2
+
+
 def test_non_utf8_path_round_trips(tmp_path: Path) -> None:
-    store = Store.open(tmp_path, MODEL)
+    store = writer(tmp_path)
     odd = os.fsdecode(b"/data/caf\xe9.png")  # a Latin-1 name on a UTF-8 file system
     store.add([Item(modality="image", path=odd, content_hash="h")], unit_rows(1))
-    assert store.by_path(odd) is not None
+    store.close()
     assert os.fsencode(Store.open(tmp_path).by_path(odd).path) == b"/data/caf\xe9.png"
 
 
-def test_reconcile_drops_orphan_vectors_and_rows_without_vectors(tmp_path: Path) -> None:
-    store = Store.open(tmp_path, MODEL)
+def test_verify_finds_and_repair_fixes_disagreements(tmp_path: Path) -> None:
+    store = writer(tmp_path)
     store.add([Item(modality="text", text=t, content_hash=t) for t in "abc"], unit_rows(3))
     index = store.vectors("text")
     index.add(np.array([999]), unit_rows(1, seed=5))  # a vector whose row never committed
     index.remove(np.array([1]))  # a row whose vector never landed
-    index.save()
+    store.save()
+    (tmp_path / "vectors" / "image.faiss.tmp").write_bytes(b"half")
+    problems = store.verify()
+    assert any("1 vectors have no indexed row" in p for p in problems)
+    assert any("1 indexed rows have no vector" in p for p in problems)
+    assert any("image.faiss.tmp" in p for p in problems)
+    done = store.repair()
+    assert len(done) == 3 and store.verify() == []
+    store.close()
     reopened = Store.open(tmp_path)
     assert sorted(reopened.vectors("text").ids().tolist()) == [2, 3]
     assert set(reopened.get([1, 2, 3])) == {2, 3}
 
 
-def test_remove_deletes_row_and_vector(tmp_path: Path) -> None:
-    store = Store.open(tmp_path, MODEL)
+def test_remove_deletes_row_vector_and_duplicates(tmp_path: Path) -> None:
+    store = writer(tmp_path)
     store.add([Item(modality="audio", path=f"/a/{n}.wav", content_hash=str(n)) for n in range(2)], unit_rows(2))
+    store.add_duplicate("/a/copy.wav", 1, 10, 1.0)
     store.remove([1])
+    store.close()
     assert Store.open(tmp_path).vectors("audio").ids().tolist() == [2]
-    assert store.get([1]) == {}
+    assert Store.open(tmp_path).duplicate_at("/a/copy.wav") is None
+
+
+def test_optimize_moves_to_ivf_above_the_threshold_and_records_recall(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("xmodal.store.vectors.FLAT_UNTIL", 2_000)
+    store = writer(tmp_path)
+    centres = unit_rows(40, seed=1)
+    labels = np.random.default_rng(2).integers(0, 40, 3_000)
+    clustered = centres[labels] + 0.05 * unit_rows(3_000, seed=3)
+    store.add([Item(modality="image", path=f"/i/{n}", content_hash=str(n)) for n in range(3_000)], clustered / np.linalg.norm(clustered, axis=1, keepdims=True))
+    tunings = store.optimize()
+    assert tunings["image"].layout.startswith("IVF") and tunings["image"].recall_at_10 >= 0.95
+    assert store.info("index:image")["nprobe"] == tunings["image"].nprobe
+    assert store.optimize() == {}  # nothing changed: nothing redone
+    store.close()
+    reader = Store.open(tmp_path)
+    assert reader.vectors("image").layout.startswith("IVF") and len(reader.vectors("image")) == 3_000
+    np.testing.assert_allclose(np.linalg.norm(reader.vectors("image").vector(7)), 1.0, atol=1e-5)

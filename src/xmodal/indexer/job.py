@@ -1,15 +1,23 @@
-"""An index job: sources -> decoded media -> embeddings -> store, skipping what is unchanged."""
+"""An index job: sources -> (worker processes) hashed, decoded media -> batched embeddings -> store.
+
+Incremental: a file whose path, size and mtime match the store is skipped unread; otherwise its
+content hash decides: the same content as a stored item is a touch, a move or a duplicate, never
+a second embedding. Crash-safe: rows commit per batch, index files are saved at checkpoints, and a
+writer's open repairs whatever a kill left between the two (see `Store`).
+"""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from functools import partial
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 from xmodal.config import Settings
-from xmodal.encoders import Encoder, MediaError, load_audio, load_image, load_text
+from xmodal.encoders import Encoder
+from xmodal.indexer.decode import Decoded, Limits, decode, decoder_pool, ordered_map
 from xmodal.indexer.sources import Source, SourceProblem
 from xmodal.store import Item, Store
 
@@ -18,20 +26,18 @@ from xmodal.store import Item, Store
 class JobSummary:
     indexed: int = 0
     unchanged: int = 0
+    moved: int = 0
+    duplicates: int = 0
+    pruned: int = 0
     failed: int = 0
     elapsed: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    duplicate_paths: list[tuple[str, str]] = field(default_factory=list)  # (path, the path whose content it repeats)
 
     @property
     def items_per_second(self) -> float:
-        return (self.indexed + self.unchanged + self.failed) / self.elapsed if self.elapsed else 0.0
-
-
-@dataclass
-class _Pending:
-    item: Item
-    media: object
-    label: str
+        seen = self.indexed + self.unchanged + self.moved + self.duplicates + self.failed
+        return seen / self.elapsed if self.elapsed else 0.0
 
 
 class IndexJob:
@@ -41,100 +47,159 @@ class IndexJob:
         self.settings = settings
         self.on_item = on_item or (lambda label: None)
         self.summary = JobSummary()
-        self._pending: dict[str, list[_Pending]] = {}
-        self._hashes_this_run: set[tuple[str, str]] = set()
+        self.limits = Limits(settings.max_image_pixels, settings.decode_max_side, settings.max_audio_seconds, settings.max_text_chars)
+        self._queues: dict[str, list[tuple[Item, object]]] = {}
+        self._queued: dict[tuple[str, str], Item] = {}  # (hash, modality) -> item waiting for its batch
+        self._queued_duplicates: list[tuple[str, int | None, float | None, Item]] = []
+        self._seen_paths: set[str] = set()
+        self._last_checkpoint = time.monotonic()
 
-    def run(self, sources: Iterable[Source | SourceProblem]) -> JobSummary:
+    def run(self, sources: Iterable[Source | SourceProblem], prune_under: list[Path] | None = None) -> JobSummary:
         started = time.perf_counter()
-        for source in sources:
-            if isinstance(source, SourceProblem):
-                self._fail(source.where, source.reason)
-            else:
-                self._take(source)
-            self.on_item(getattr(source, "label", getattr(source, "where", "")))
-        for modality in list(self._pending):
+        pool = decoder_pool(self.settings.workers)
+        window = max(2, self.settings.workers) * self.settings.batch_size * 2
+        try:
+            for decoded in ordered_map(pool, partial(decode, limits=self.limits), self._needs_reading(sources), window):
+                self._take(decoded)
+                self.on_item(decoded.source.label)
+                self._checkpoint_if_due()
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+        for modality in list(self._queues):
             self._flush(modality)
+        if prune_under:
+            self._prune(prune_under)
+        self.store.optimize(self.settings.index_type)
         self.summary.elapsed = time.perf_counter() - started
         return self.summary
 
-    def _take(self, source: Source) -> None:
-        if source.modality not in self.encoder.info.modalities:
-            self._fail(source.label, self.encoder.refusal(source.modality), source)
-            return
-        try:
-            item = self._describe(source)
-            if item is None:
+    def _needs_reading(self, sources: Iterable[Source | SourceProblem]) -> Iterator[Source]:
+        """Settle what needs no reading here, in the main process; yield the rest to the decoders."""
+        for source in sources:
+            if isinstance(source, SourceProblem):
+                self._fail(source.where, source.reason)
+            elif source.modality not in self.encoder.info.modalities:
+                self._fail(source.label, self.encoder.refusal(source.modality), source)
+            elif self._unchanged(source):
                 self.summary.unchanged += 1
-                return
-            media = self._decode(source)
-        except MediaError as error:
-            self._fail(source.label, str(error), source)
+            else:
+                yield source
+                continue
+            self.on_item(getattr(source, "label", getattr(source, "where", "")))
+
+    def _unchanged(self, source: Source) -> bool:
+        if source.path is None:
+            if source.external_id is not None and self.store.by_external_id(source.external_id) is not None:
+                return True
+            return False  # inline text: its hash is cheap, decided in _take
+        self._seen_paths.add(source.path)
+        try:
+            stat = os.stat(source.path)
+        except OSError:
+            return False  # the decoder reports why
+        known = self.store.by_path(source.path) or self.store.duplicate_at(source.path)
+        return known is not None and (known.size, known.mtime) == (stat.st_size, stat.st_mtime) and getattr(known, "status", "indexed") == "indexed"
+
+    def _take(self, decoded: Decoded) -> None:
+        source = decoded.source
+        if decoded.error is not None:
+            self._fail(source.label, decoded.error, source)
             return
-        except OSError as error:
-            self._fail(source.label, f"cannot read: {error.strerror or error}", source)
+        key = (decoded.content_hash, source.modality)
+        previous = self.store.by_path(source.path) if source.path else None
+        if previous is not None and previous.status == "indexed" and previous.content_hash == decoded.content_hash:
+            self.store.relocate(previous.id, source.path, decoded.size, decoded.mtime)  # touched, not changed
+            self.summary.unchanged += 1
             return
-        self._hashes_this_run.add((item.content_hash or "", item.modality))
-        queue = self._pending.setdefault(source.modality, [])
-        queue.append(_Pending(item, media, source.label))
+        if previous is not None:
+            self.store.remove([previous.id])  # changed content (or failed before): index it afresh
+        same = self.store.by_content(*key)
+        if same is not None:
+            self._same_content(decoded, same)
+        elif key in self._queued:
+            if source.path is not None:
+                self._queued_duplicates.append((source.path, decoded.size, decoded.mtime, self._queued[key]))
+            self.summary.duplicates += 1
+        else:
+            self._queue(decoded)
+
+    def _same_content(self, decoded: Decoded, same: Item) -> None:
+        """Content the store holds already: the item moved here, or this is a duplicate of it."""
+        path = decoded.source.path
+        if path is None:
+            self.summary.unchanged += 1
+        elif same.path is not None and not os.path.exists(same.path):
+            self.store.relocate(same.id, path, decoded.size, decoded.mtime)
+            self.summary.moved += 1
+        else:
+            self.store.add_duplicate(path, same.id, decoded.size, decoded.mtime)
+            self.summary.duplicates += 1
+            self.summary.duplicate_paths.append((path, same.path or f"item {same.id}"))
+
+    def _queue(self, decoded: Decoded) -> None:
+        source = decoded.source
+        item = Item(
+            external_id=source.external_id, modality=source.modality, path=source.path,
+            text=decoded.media if source.modality == "text" else None, content_hash=decoded.content_hash,
+            size=decoded.size, mtime=decoded.mtime, meta=source.metadata, status="indexed",
+        )
+        self._queued[(decoded.content_hash, source.modality)] = item
+        queue = self._queues.setdefault(source.modality, [])
+        queue.append((item, decoded.media))
         if len(queue) >= self.settings.batch_size:
             self._flush(source.modality)
 
-    def _describe(self, source: Source) -> Item | None:
-        """The row to insert, or None when the store already holds this content."""
-        size = mtime = None
-        if source.path is not None:
-            stat = os.stat(source.path)
-            size, mtime = stat.st_size, stat.st_mtime
-            previous = self.store.by_path(source.path)
-            if previous is not None:
-                if (previous.size, previous.mtime) == (size, mtime) and previous.status == "indexed":
-                    return None
-                self.store.remove([previous.id])  # changed, or failed before: index it afresh
-            content_hash = _file_hash(source.path)
-        else:
-            content_hash = hashlib.sha256((source.text or "").encode()).hexdigest()
-        key = (content_hash, source.modality)
-        if key in self._hashes_this_run or self.store.has_content(*key):
-            return None
-        if source.external_id is not None and self.store.by_external_id(source.external_id) is not None:
-            return None
-        return Item(
-            external_id=source.external_id, modality=source.modality, path=source.path, text=source.text,
-            content_hash=content_hash, size=size, mtime=mtime, meta=source.metadata, status="indexed",
-        )
-
-    def _decode(self, source: Source) -> object:
-        settings = self.settings
-        if source.modality == "image":
-            return load_image(source.path, settings.max_image_pixels)  # type: ignore[arg-type]
-        if source.modality == "audio":
-            return load_audio(source.path, settings.max_audio_seconds)  # type: ignore[arg-type]
-        return source.text if source.path is None else load_text(source.path, settings.max_text_chars)
-
     def _flush(self, modality: str) -> None:
-        batch = self._pending.pop(modality, [])
+        batch = self._queues.pop(modality, [])
         if not batch:
             return
-        for pending in batch:
-            if modality == "text":
-                pending.item.text = str(pending.media)
         try:
-            vectors = self.encoder.encode(modality, [pending.media for pending in batch])  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001 - one bad input must not sink the batch: retry one by one
+            vectors = self.encoder.encode(modality, [media for _, media in batch])  # type: ignore[arg-type]
+        except Exception as error:  # noqa: BLE001 - one bad input must not sink the batch: retry one by one
             if len(batch) == 1:
-                raise
-            for pending in batch:
-                self._flush_one(modality, pending)
+                self._fail(batch[0][0].path or "text", f"the encoder failed on it: {error}", item=batch[0][0])
+                return
+            for entry in batch:
+                self._queues[modality] = [entry]
+                self._flush(modality)
             return
-        self.store.add([pending.item for pending in batch], vectors)
+        self.store.add([item for item, _ in batch], vectors)
         self.summary.indexed += len(batch)
+        for item, _ in batch:
+            self._queued.pop((item.content_hash or "", modality), None)
+        self._record_queued_duplicates()
 
-    def _flush_one(self, modality: str, pending: _Pending) -> None:
-        self._pending[modality] = [pending]
-        try:
-            self._flush(modality)
-        except Exception as error:  # noqa: BLE001
-            self._fail(pending.label, f"the encoder failed on it: {error}", item=pending.item)
+    def _record_queued_duplicates(self) -> None:
+        waiting = []
+        for path, size, mtime, item in self._queued_duplicates:
+            if item.id is None:
+                waiting.append((path, size, mtime, item))
+            else:
+                self.store.add_duplicate(path, item.id, size, mtime)
+                self.summary.duplicate_paths.append((path, item.path or f"item {item.id}"))
+        self._queued_duplicates = waiting
+
+    def _prune(self, roots: list[Path]) -> None:
+        """Forget files under `roots` that are gone from disk; a surviving duplicate takes over an item."""
+        prefixes = tuple(os.path.join(str(root.resolve()), "") for root in roots if root.is_dir())
+        for path, item_id, is_duplicate in self.store.file_paths():
+            if not path.startswith(prefixes) or path in self._seen_paths or os.path.exists(path):
+                continue
+            self.summary.pruned += 1
+            if is_duplicate:
+                self.store.remove_duplicates([path])
+                continue
+            heirs = [duplicate for duplicate in self.store.duplicates_of(item_id) if os.path.exists(duplicate.path)]
+            if heirs:
+                self.store.relocate(item_id, heirs[0].path, heirs[0].size, heirs[0].mtime)
+            else:
+                self.store.remove([item_id])
+
+    def _checkpoint_if_due(self) -> None:
+        if time.monotonic() - self._last_checkpoint >= self.settings.checkpoint_seconds:
+            self.store.save()
+            self._last_checkpoint = time.monotonic()
 
     def _fail(self, where: str, reason: str, source: Source | None = None, item: Item | None = None) -> None:
         self.summary.failed += 1
@@ -143,22 +208,9 @@ class IndexJob:
             item = Item(modality=source.modality, path=source.path, external_id=source.external_id, meta=source.metadata)
         if item is not None and item.path is not None:
             item.status, item.error = "failed", reason
-            self._record_stat(item)
+            try:
+                stat = os.stat(item.path)
+                item.size, item.mtime = stat.st_size, stat.st_mtime
+            except OSError:
+                pass
             self.store.add_failed([item])
-
-
-    @staticmethod
-    def _record_stat(item: Item) -> None:
-        try:
-            stat = os.stat(item.path)  # type: ignore[arg-type]
-            item.size, item.mtime = stat.st_size, stat.st_mtime
-        except OSError:
-            pass
-
-
-def _file_hash(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -6,10 +6,10 @@ import os
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Integer, LargeBinary, String, Text, TypeDecorator
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: duplicates table
 
 
 class FsPath(TypeDecorator):
@@ -49,6 +49,17 @@ class Item(Base):
     status: Mapped[str] = mapped_column(String(8), default="indexed", index=True)  # indexed | failed
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Duplicate(Base):
+    """Another path whose content equals an item's: embedded once, reported, kept in sync by prune."""
+
+    __tablename__ = "duplicates"
+
+    path: Mapped[str] = mapped_column(FsPath, primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer, ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    size: Mapped[int | None] = mapped_column(Integer)
+    mtime: Mapped[float | None] = mapped_column(Float)
 
 
 class StoreInfo(Base):

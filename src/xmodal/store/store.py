@@ -1,18 +1,29 @@
-"""A store is one directory: `xmodal.db` (SQLite metadata) and `vectors/<modality>.faiss`."""
+"""A store is one directory: `xmodal.db` (SQLite metadata), `vectors/<modality>.faiss`, a writer lock.
+
+One writer at a time holds the lock; readers (the server) open without it and pick up what the
+writer saves. Rows are committed per batch and index files saved at checkpoints, so after a
+crash the two can disagree: a writer's open repairs that (vectors with no row are removed; rows
+with no vector are dropped and so embedded again by the next run).
+"""
 
 from __future__ import annotations
 
+import fcntl
+import os
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, delete, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from xmodal.store.schema import SCHEMA_VERSION, Base, Item, StoreInfo
+from xmodal.store import fulltext
+from xmodal.store.schema import SCHEMA_VERSION, Base, Duplicate, Item, StoreInfo
+from xmodal.store.tuning import Tuning, needs_rebuild, rebuild_and_tune
 from xmodal.store.vectors import VectorIndex
 
 DATABASE_NAME = "xmodal.db"
+MODALITIES = ("text", "image", "audio")
 
 
 class StoreError(Exception):
@@ -27,34 +38,48 @@ def _sqlite_engine(path: Path) -> Engine:
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")  # readers (the server) never block the indexer
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     return engine
 
 
 class Store:
-    def __init__(self, directory: Path, engine: Engine, model: dict[str, Any]) -> None:
+    def __init__(self, directory: Path, engine: Engine, model: dict[str, Any], lock: "_WriterLock | None") -> None:
         self.directory = directory
         self.engine = engine
         self.model = model
+        self.writable = lock is not None
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self._lock = lock
         self._vectors: dict[str, VectorIndex] = {}
 
     @classmethod
-    def open(cls, directory: str | Path, model: dict[str, Any] | None = None) -> "Store":
-        """Open a store. Given a model identity, create the store if missing and refuse another model."""
+    def open(cls, directory: str | Path, model: dict[str, Any] | None = None, writable: bool = False, repair: bool = True) -> "Store":
+        """Open for reading, or for writing (exclusive; with a model identity, create the store if
+        missing and refuse another model; repair what a crash left unless `repair` is False)."""
         directory = Path(directory)
         database = directory / DATABASE_NAME
         if not database.exists():
-            if model is None:
+            if model is None or not writable:
                 raise StoreError(f"no xmodal store at {directory} (create one with `xmodal index --store {directory} PATH`)")
             directory.mkdir(parents=True, exist_ok=True)
+        lock = _WriterLock(directory) if writable else None
         engine = _sqlite_engine(database)
-        Base.metadata.create_all(engine)
-        recorded = _check_and_record(engine, directory, model)
-        store = cls(directory, engine, recorded)
-        store.reconcile()
+        if writable:
+            Base.metadata.create_all(engine)
+            fulltext.install(engine)  # keyword search (FTS5), kept in step with items by triggers
+        store = cls(directory, engine, _check_and_record(engine, directory, model if writable else None, model), lock)
+        if writable and repair:
+            store.repair()
         return store
+
+    def close(self) -> None:
+        self.save()
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+        self.engine.dispose()
 
     @staticmethod
     def recorded_spec(directory: str | Path) -> str | None:
@@ -63,10 +88,39 @@ class Store:
             return None
         return Store.open(directory).model["spec"]
 
+    # --- vectors -------------------------------------------------------------------------------
+
     def vectors(self, modality: str) -> VectorIndex:
         if modality not in self._vectors:
             self._vectors[modality] = VectorIndex(self.directory / "vectors" / f"{modality}.faiss", int(self.model["dim"]))
+        elif not self.writable:
+            self._vectors[modality].refresh()
         return self._vectors[modality]
+
+    def save(self) -> None:
+        """Checkpoint: write the index files that changed since the last save."""
+        for index in self._vectors.values():
+            if index.dirty:
+                index.save()
+
+    def optimize(self, kind: str = "auto") -> dict[str, Tuning]:
+        """Move each modality's index to the layout its size calls for (or `kind`), tuned to the
+        recall target and recorded; returns the tunings that were (re)done."""
+        done = {}
+        for modality in MODALITIES:
+            index, key = self.vectors(modality), f"index:{modality}"
+            recorded = self.info(key)
+            layout = needs_rebuild(index, recorded, kind)
+            if layout is not None:
+                done[modality] = rebuild_and_tune(index, layout)
+            elif index.kind == "flat" and len(index) and (recorded or {}).get("count") != len(index):
+                done[modality] = Tuning(index.layout, None, 1.0, len(index), 0)  # exact: nothing to tune
+            if modality in done:
+                self.set_info(key, done[modality].record())
+        self.save()
+        return done
+
+    # --- writes --------------------------------------------------------------------------------
 
     def add(self, items: Sequence[Item], vectors: np.ndarray) -> None:
         """Insert indexed items and their vectors (row i of `vectors` belongs to items[i])."""
@@ -74,33 +128,42 @@ class Store:
             session.add_all(items)
             session.flush()  # assigns ids
             ids = np.array([item.id for item in items], dtype=np.int64)
-            touched = {item.modality for item in items}
-            for modality in touched:
-                rows = np.array([item.modality == modality for item in items])
-                self.vectors(modality).add(ids[rows], vectors[rows])
-            for modality in touched:  # saved before the commit: a crash in between leaves orphan vectors,
-                self.vectors(modality).save()  # which `reconcile` drops on the next open
+            modalities = np.array([item.modality for item in items])
+            for modality in set(modalities.tolist()):
+                self.vectors(modality).add(ids[modalities == modality], vectors[modalities == modality])
             session.expunge_all()
 
     def add_failed(self, items: Iterable[Item]) -> None:
         with self.sessions.begin() as session:
             for item in items:
                 if item.path is not None:
-                    previous = session.scalar(select(Item).where(Item.path == item.path))
-                    if previous is not None:
-                        session.delete(previous)
-                        session.flush()
+                    session.execute(delete(Item).where(Item.path == item.path))
                 session.add(item)
 
     def remove(self, item_ids: Sequence[int]) -> None:
         with self.sessions.begin() as session:
             items = session.scalars(select(Item).where(Item.id.in_(item_ids))).all()
             for modality in {item.modality for item in items}:
-                ids = np.array([item.id for item in items if item.modality == modality])
-                self.vectors(modality).remove(ids)
-                self.vectors(modality).save()
+                self.vectors(modality).remove(np.array([item.id for item in items if item.modality == modality]))
+            session.execute(delete(Duplicate).where(Duplicate.item_id.in_(item_ids)))
             for item in items:
                 session.delete(item)
+
+    def relocate(self, item_id: int, path: str, size: int | None, mtime: float | None) -> None:
+        """A moved file, or a touched one with unchanged content: same item, same vector."""
+        with self.sessions.begin() as session:
+            session.execute(delete(Duplicate).where(Duplicate.path == path))
+            session.execute(update(Item).where(Item.id == item_id).values(path=path, size=size, mtime=mtime))
+
+    def add_duplicate(self, path: str, item_id: int, size: int | None, mtime: float | None) -> None:
+        with self.sessions.begin() as session:
+            session.merge(Duplicate(path=path, item_id=item_id, size=size, mtime=mtime))
+
+    def remove_duplicates(self, paths: Sequence[str]) -> None:
+        with self.sessions.begin() as session:
+            session.execute(delete(Duplicate).where(Duplicate.path.in_(paths)))
+
+    # --- reads ---------------------------------------------------------------------------------
 
     def get(self, item_ids: Iterable[int]) -> dict[int, Item]:
         with self.sessions() as session:
@@ -110,14 +173,29 @@ class Store:
         with self.sessions() as session:
             return session.scalar(select(Item).where(Item.path == path))
 
+    def duplicate_at(self, path: str) -> Duplicate | None:
+        with self.sessions() as session:
+            return session.get(Duplicate, path)
+
     def by_external_id(self, external_id: str) -> Item | None:
         with self.sessions() as session:
             return session.scalar(select(Item).where(Item.external_id == external_id))
 
-    def has_content(self, content_hash: str, modality: str) -> bool:
-        query = select(Item.id).where(Item.content_hash == content_hash, Item.modality == modality, Item.status == "indexed")
+    def by_content(self, content_hash: str, modality: str) -> Item | None:
+        query = select(Item).where(Item.content_hash == content_hash, Item.modality == modality, Item.status == "indexed")
         with self.sessions() as session:
-            return session.scalar(query.limit(1)) is not None
+            return session.scalar(query.order_by(Item.id).limit(1))
+
+    def file_paths(self) -> list[tuple[str, int, bool]]:
+        """(path, item id, is a duplicate) for every file the store knows."""
+        with self.sessions() as session:
+            items = session.execute(select(Item.path, Item.id).where(Item.path.is_not(None)))
+            duplicates = session.execute(select(Duplicate.path, Duplicate.item_id))
+            return [(path, item_id, False) for path, item_id in items] + [(path, item_id, True) for path, item_id in duplicates]
+
+    def duplicates_of(self, item_id: int) -> list[Duplicate]:
+        with self.sessions() as session:
+            return list(session.scalars(select(Duplicate).where(Duplicate.item_id == item_id).order_by(Duplicate.path)))
 
     def counts(self) -> dict[str, dict[str, int]]:
         """{modality: {status: n}}"""
@@ -126,47 +204,118 @@ class Store:
         with self.sessions() as session:
             for modality, status, count in session.execute(query):
                 result.setdefault(modality, {})[status] = count
+            duplicates = session.scalar(select(func.count()).select_from(Duplicate))
+        if duplicates:
+            result["duplicates"] = {"paths": duplicates}
         return result
 
     def failures(self, limit: int = 100) -> list[Item]:
         with self.sessions() as session:
             return list(session.scalars(select(Item).where(Item.status == "failed").order_by(Item.id).limit(limit)))
 
-    def reconcile(self) -> list[str]:
-        """Make each index hold exactly the vectors of indexed rows; returns what was fixed."""
-        fixed = []
+    def info(self, key: str) -> Any:
+        with self.sessions() as session:
+            row = session.get(StoreInfo, key)
+            return None if row is None else row.value
+
+    def set_info(self, key: str, value: Any) -> None:
         with self.sessions.begin() as session:
-            for modality in ("text", "image", "audio"):
-                rows = set(session.scalars(select(Item.id).where(Item.modality == modality, Item.status == "indexed")))
-                index = self.vectors(modality)
-                in_index = set(index.ids().tolist())
-                if orphans := in_index - rows:
-                    index.remove(np.array(sorted(orphans)))
-                    index.save()
-                    fixed.append(f"removed {len(orphans)} {modality} vectors with no row")
-                if missing := rows - in_index:
-                    for item in session.scalars(select(Item).where(Item.id.in_(missing))):
-                        session.delete(item)  # so the next index run embeds them again
-                    fixed.append(f"dropped {len(missing)} {modality} rows with no vector")
-        return fixed
+            session.merge(StoreInfo(key=key, value=value))
+
+    # --- consistency ---------------------------------------------------------------------------
+
+    def verify(self) -> list[str]:
+        """Every disagreement between the database and the index files, as sentences."""
+        problems = []
+        for modality in MODALITIES:
+            rows, in_index = self._row_and_vector_ids(modality)
+            if orphans := in_index - rows:
+                problems.append(f"{modality}: {len(orphans)} vectors have no indexed row (e.g. id {min(orphans)})")
+            if missing := rows - in_index:
+                problems.append(f"{modality}: {len(missing)} indexed rows have no vector (e.g. id {min(missing)})")
+            index = self.vectors(modality)
+            if len(index) != len(in_index):
+                problems.append(f"{modality}: the index counts {len(index)} vectors but holds {len(in_index)} distinct ids")
+        leftovers = sorted((self.directory / "vectors").glob("*.tmp"))
+        problems += [f"unfinished index write left behind: {path.name}" for path in leftovers]
+        return problems
+
+    def repair(self) -> list[str]:
+        """Make each index hold exactly the vectors of indexed rows; returns what was done."""
+        done = []
+        for modality in MODALITIES:
+            rows, in_index = self._row_and_vector_ids(modality)
+            index = self.vectors(modality)
+            if orphans := in_index - rows:
+                index.remove(np.array(sorted(orphans)))
+                done.append(f"removed {len(orphans)} {modality} vectors with no row")
+            if missing := rows - in_index:
+                with self.sessions.begin() as session:
+                    session.execute(delete(Duplicate).where(Duplicate.item_id.in_(missing)))
+                    session.execute(delete(Item).where(Item.id.in_(missing)))  # the next run embeds them again
+                done.append(f"dropped {len(missing)} {modality} rows with no vector (re-index to restore them)")
+        for leftover in (self.directory / "vectors").glob("*.tmp"):
+            leftover.unlink()
+            done.append(f"deleted unfinished index write {leftover.name}")
+        self.save()
+        return done
+
+    def _row_and_vector_ids(self, modality: str) -> tuple[set[int], set[int]]:
+        with self.sessions() as session:
+            rows = set(session.scalars(select(Item.id).where(Item.modality == modality, Item.status == "indexed")))
+        return rows, set(self.vectors(modality).ids().tolist())
+
+    def size_on_disk(self) -> int:
+        return sum(path.stat().st_size for path in self.directory.rglob("*") if path.is_file())
 
 
-def _check_and_record(engine: Engine, directory: Path, model: dict[str, Any] | None) -> dict[str, Any]:
+_LOCKED_HERE: set[Path] = set()  # POSIX locks are per process: a second writer in this one is caught here
+
+
+class _WriterLock:
+    """An exclusive POSIX record lock on `writer.lock`. Unlike flock, it is not inherited by
+    forked decoder processes, and the OS drops it the moment its process dies (kill -9 included)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.key = directory.resolve()
+        if self.key in _LOCKED_HERE:
+            raise StoreError(f"store {directory} is being written by process {os.getpid()} (this one); close that store first")
+        self.handle = open(directory / "writer.lock", "a+")
+        try:
+            fcntl.lockf(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "another process"
+            self.handle.close()
+            raise StoreError(f"store {directory} is being written by {holder}; wait for that job to finish") from None
+        _LOCKED_HERE.add(self.key)
+        self.handle.truncate(0)
+        self.handle.write(f"process {os.getpid()}")
+        self.handle.flush()
+
+    def close(self) -> None:
+        _LOCKED_HERE.discard(self.key)
+        self.handle.close()
+
+
+def _check_and_record(engine: Engine, directory: Path, new_model: dict[str, Any] | None, expected: dict[str, Any] | None) -> dict[str, Any]:
     with Session(engine) as session, session.begin():
         info = {row.key: row.value for row in session.scalars(select(StoreInfo))}
         version = info.get("schema_version", SCHEMA_VERSION)
         if version > SCHEMA_VERSION:
             raise StoreError(f"store {directory} has schema {version}, newer than this xmodal ({SCHEMA_VERSION}); upgrade xmodal")
+        if new_model is not None and version < SCHEMA_VERSION:
+            session.merge(StoreInfo(key="schema_version", value=SCHEMA_VERSION))  # 1 -> 2 only added a table
         recorded = info.get("model")
         if recorded is None:
-            if model is None:
+            if new_model is None:
                 raise StoreError(f"store {directory} records no model; it was never filled")
-            session.add_all([StoreInfo(key="schema_version", value=SCHEMA_VERSION), StoreInfo(key="model", value=model)])
-            return model
-        if model is not None and model != recorded:
+            session.add_all([StoreInfo(key="schema_version", value=SCHEMA_VERSION), StoreInfo(key="model", value=new_model)])
+            return new_model
+        if expected is not None and expected != recorded:
             raise StoreError(
                 f"store {directory} was built with model {describe_model(recorded)}; it cannot take vectors of "
-                f"{describe_model(model)}. Use another --store, or the model the store was built with."
+                f"{describe_model(expected)}. Use another --store, or the model the store was built with."
             )
         return recorded
 

@@ -1,0 +1,95 @@
+"""Hashing and decoding, in worker processes so the encoder does not wait on I/O."""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import multiprocessing
+import os
+import signal
+import sys
+from collections import deque
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, TypeVar
+
+from xmodal.encoders.media import MediaError, load_audio, load_image, load_text
+from xmodal.indexer.sources import Source
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_image_pixels: int
+    max_image_side: int
+    max_audio_seconds: float
+    max_text_chars: int
+
+
+@dataclass
+class Decoded:
+    source: Source
+    content_hash: str
+    size: int | None = None
+    mtime: float | None = None
+    media: object = None
+    error: str | None = None
+
+
+def decode(source: Source, limits: Limits) -> Decoded:
+    """Hash and decode one source; failures come back as `error`, never as exceptions."""
+    if source.path is None:
+        return Decoded(source, hashlib.sha256((source.text or "").encode()).hexdigest(), media=source.text)
+    try:
+        stat = os.stat(source.path)
+        decoded = Decoded(source, file_hash(source.path), stat.st_size, stat.st_mtime)
+        if source.modality == "image":
+            decoded.media = load_image(source.path, limits.max_image_pixels, limits.max_image_side)
+        elif source.modality == "audio":
+            decoded.media = load_audio(source.path, limits.max_audio_seconds)
+        else:
+            decoded.media = load_text(source.path, limits.max_text_chars)
+        return decoded
+    except MediaError as error:
+        return Decoded(source, "", error=str(error))
+    except OSError as error:
+        return Decoded(source, "", error=f"cannot read: {error.strerror or error}")
+
+
+def file_hash(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def decoder_pool(workers: int) -> Executor | None:
+    """None means decode inline. Workers fork: they need no torch and start instantly."""
+    if workers <= 0:
+        return None
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent)
+
+
+def _die_with_parent() -> None:
+    """A killed job must not leave decoders behind (they would wait for work forever)."""
+    if sys.platform == "linux":
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before the line above
+            os._exit(1)
+
+
+def ordered_map(pool: Executor | None, function: Callable[[In], Out], items: Iterable[In], window: int) -> Iterator[Out]:
+    """`map` with at most `window` items in flight, results in input order."""
+    if pool is None:
+        yield from map(function, items)
+        return
+    pending: deque[Future] = deque()
+    for item in items:
+        pending.append(pool.submit(function, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
