@@ -66,3 +66,31 @@ def test_help_explains_the_commands(tmp_path: Path) -> None:
     assert result.returncode == 0
     for command in ("index", "search", "serve", "models"):
         assert command in result.stdout
+
+
+def test_check_reports_and_repairs_and_info_describes(tmp_path: Path, corpus: Path) -> None:
+    import numpy as np
+
+    from tests.fakes import FakeEncoder
+    from xmodal.config import Settings
+    from xmodal.indexer import IndexJob, collect_sources
+    from xmodal.store import Store
+
+    encoder = FakeEncoder()
+    store = Store.open(tmp_path / "s", encoder.info.identity(), writable=True)
+    IndexJob(store, encoder, Settings(store=tmp_path / "s", workers=0)).run(collect_sources([corpus]))
+    assert xmodal("check", "--store", tmp_path / "s", cwd=tmp_path).returncode == 2  # a job holds the lock
+    store.vectors("image").add(np.array([777]), np.ones((1, 16), dtype=np.float32))
+    store.close()
+
+    broken = xmodal("check", "--store", tmp_path / "s", cwd=tmp_path)
+    assert broken.returncode == 1 and "problem: image: 1 vectors have no indexed row" in broken.stdout
+    fixed = xmodal("check", "--store", tmp_path / "s", "--repair", cwd=tmp_path)
+    assert fixed.returncode == 0 and "repaired: removed 1 image vectors" in fixed.stdout and "ok:" in fixed.stdout
+    assert xmodal("check", "--store", tmp_path / "s", cwd=tmp_path).returncode == 0
+
+    info = xmodal("info", "--store", tmp_path / "s", cwd=tmp_path)
+    assert info.returncode == 0
+    assert "image   3 indexed, 0 failed; index Flat, 3 vectors" in info.stdout
+    report = json.loads(xmodal("info", "--store", tmp_path / "s", "--json", cwd=tmp_path).stdout)
+    assert report["indexes"]["audio"]["vectors"] == 2 and report["bytes_on_disk"] > 0

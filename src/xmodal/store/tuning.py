@@ -46,13 +46,14 @@ def rebuild_and_tune(index: VectorIndex, layout: Layout, target: float = TARGET_
     if layout.kind == "flat" or len(ids) == 0:
         return Tuning(index.layout, None, 1.0, len(ids), 0)
     rng = np.random.default_rng(seed)
-    queries = vectors[rng.permutation(len(ids))[: min(500, len(ids))]]
-    exact = _exact_top_k(vectors, ids, queries)
+    picked = rng.permutation(len(ids))[: min(500, len(ids))]
+    queries, own = vectors[picked], ids[picked]
+    exact = _without_self(_exact_top_k(vectors, ids, queries), own)
     best = (0.0, 1)
     nprobe = 1
     while nprobe <= layout.nlist:
         index.set_nprobe(nprobe)
-        recall = _recall(index.search(queries, K)[1], exact)
+        recall = _recall(_without_self(index.search(queries, K + 1)[1], own), exact)
         if recall >= target or recall < best[0] + 0.002:  # reached, or a plateau (PQ's quantisation caps it)
             best = max(best, (recall, nprobe), key=lambda pair: pair[0])
             break
@@ -65,10 +66,15 @@ def rebuild_and_tune(index: VectorIndex, layout: Layout, target: float = TARGET_
 def _exact_top_k(vectors: np.ndarray, ids: np.ndarray, queries: np.ndarray) -> np.ndarray:
     flat = faiss.IndexFlatIP(vectors.shape[1])
     flat.add(vectors)
-    _, positions = flat.search(queries, K)
+    _, positions = flat.search(queries, K + 1)
     return ids[positions]
 
 
-def _recall(found: np.ndarray, exact: np.ndarray) -> float:
-    hits = sum(len(set(row_found.tolist()) & set(row_exact.tolist())) for row_found, row_exact in zip(found, exact))
-    return hits / exact.size
+def _without_self(found: np.ndarray, own: np.ndarray) -> list[list[int]]:
+    """Queries are stored vectors: their trivial self-match would flatter recall, so drop it."""
+    return [[item for item in row.tolist() if item != query][:K] for row, query in zip(found, own)]
+
+
+def _recall(found: list[list[int]], exact: list[list[int]]) -> float:
+    hits = sum(len(set(row_found) & set(row_exact)) for row_found, row_exact in zip(found, exact))
+    return hits / sum(len(row) for row in exact)
