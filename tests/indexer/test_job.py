@@ -161,3 +161,25 @@ def test_encoder_failure_on_one_input_spares_the_batch(corpus, store, settings) 
     summary = run(store, Picky(), settings, corpus)
     assert summary.indexed == 7 and summary.failed == 1
     assert "cannot handle 7x7" in summary.failures[0][1]
+
+
+def test_hostile_files_never_hang_or_abort_a_job(corpus, store, encoder, settings) -> None:
+    hostile = corpus / "hostile"
+    hostile.mkdir()
+    os.mkfifo(hostile / "pipe.wav")  # reading it would block forever
+    (hostile / "dangling.png").symlink_to(hostile / "nowhere.png")
+    (hostile / "loop").symlink_to(hostile)  # a directory cycle
+    (hostile / "folder.jpg").mkdir()
+    (hostile / "empty.flac").write_bytes(b"")
+    (hostile / "huge.txt").write_bytes(b"word " * 2_000_000)  # 10 MB: read up to the text limit
+    bomb = hostile / "bomb.png"
+    from PIL import Image
+
+    Image.new("1", (20_000, 20_000)).save(bomb)  # tiny file, 400 MP when decoded
+    (hostile / "line\nbreak.txt").write_text("a name with a newline")
+    summary = run(store, encoder, settings.with_overrides(max_text_chars=1000), corpus)
+    reasons = dict(summary.failures)
+    assert "decompression bomb" in reasons[str(bomb)].replace("-", " ")
+    assert "no samples" in reasons[str(hostile / "empty.flac")] or "not a readable" in reasons[str(hostile / "empty.flac")]
+    assert summary.failed == 2 and summary.indexed == 7 + 2
+    assert 990 <= len(store.by_path(str(hostile / "huge.txt")).text) <= 1000

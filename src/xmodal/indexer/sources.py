@@ -53,7 +53,7 @@ def _walk(root: Path) -> Iterator[Source]:
         for name in sorted(files):
             path = Path(directory, name)
             modality = modality_for_path(path)
-            if modality is not None and not name.startswith("."):
+            if modality is not None and not name.startswith(".") and path.is_file():  # no FIFOs, devices, dangling links
                 yield Source(modality=modality, path=str(path.resolve()))
 
 
