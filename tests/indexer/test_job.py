@@ -133,11 +133,13 @@ def test_manifest_with_inline_texts_paths_and_bad_lines(corpus, store, encoder, 
         {"path": "img/missing.png"},
         {"text": ""},
         {"id": {"nested": 1}, "text": "x"},
+        {"id": "doc-1", "text": "the same id again, other text"},
     ]
     manifest.write_text("\n".join(json.dumps(line) for line in lines) + "\nnot json\n\n")
     summary = run(store, encoder, settings, manifest)
     assert summary.indexed == 2
-    assert summary.failed == 4
+    assert summary.failed == 5
+    assert "given to another entry" in dict(summary.failures)["text 'doc-1'"]
     doc = store.by_external_id("doc-1")
     assert (doc.modality, doc.text, doc.meta) == ("text", "blue water", {"lang": "en"})
     assert store.by_external_id("img-red").meta == {"source": "drawn"}

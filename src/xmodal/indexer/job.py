@@ -52,6 +52,7 @@ class IndexJob:
         self._queued: dict[tuple[str, str], Item] = {}  # (hash, modality) -> item waiting for its batch
         self._queued_duplicates: list[tuple[str, int | None, float | None, Item]] = []
         self._seen_paths: set[str] = set()
+        self._external_ids: set[str] = set()
         self._last_checkpoint = time.monotonic()
 
     def run(self, sources: Iterable[Source | SourceProblem], prune_under: list[Path] | None = None) -> JobSummary:
@@ -139,6 +140,11 @@ class IndexJob:
 
     def _queue(self, decoded: Decoded) -> None:
         source = decoded.source
+        if source.external_id is not None:
+            if source.external_id in self._external_ids:
+                self._fail(source.label, f"id {source.external_id!r} is given to another entry of this job already")
+                return
+            self._external_ids.add(source.external_id)
         item = Item(
             external_id=source.external_id, modality=source.modality, path=source.path,
             text=decoded.media if source.modality == "text" else None, content_hash=decoded.content_hash,
