@@ -165,7 +165,7 @@ class VectorIndex:
         ids, vectors = self.all_vectors()
         index = empty_index(layout, self.dim)
         if layout.kind != "flat":
-            sample = np.random.default_rng(seed).permutation(len(ids))[: max(64 * layout.nlist, 50_000)]
+            sample = np.random.default_rng(seed).permutation(len(ids))[: max(40 * layout.nlist, 50_000)]  # FAISS wants >= 39 per list
             index = _train(index, vectors[sample])
         for start in range(0, len(ids), 100_000):
             index.add_with_ids(vectors[start : start + 100_000], ids[start : start + 100_000])
