@@ -2,6 +2,7 @@
 # Create ./.venv and install xmodal with everything the offline default model needs.
 #   scripts/setup.sh          CPU machine: pins the CPU builds of torch (constraints-cpu.txt)
 #   XMODAL_GPU=1 scripts/setup.sh   CUDA machine: CUDA torch wheels and faiss-gpu
+#   XMODAL_BROWSER=1 scripts/setup.sh   also Debian's chromium for the browser test (scripts/test.sh asks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,4 +18,15 @@ fi
 # aiSFX ships the audio tower's weights; its own pins (numpy 1.23, librosa 0.9) are not needed
 # because xmodal re-implements its network and front end, so install it without dependencies.
 pip install --quiet --disable-pip-version-check --no-deps "aisfx==0.1.2"
+# The web UI test drives Debian's chromium through Playwright (the dev extra). `playwright install`
+# would download its own browser build from outside the package registries, so it is never used.
+if [ "${XMODAL_BROWSER:-0}" = 1 ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Debian's chromium for the browser test"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "note: /usr/bin/chromium is missing and this is not root with apt-get: the browser test will be skipped" >&2
+  fi
+fi
 echo "xmodal installed in $(pwd)/.venv ($(python -c 'import xmodal; print(xmodal.__version__)'))"

@@ -220,7 +220,7 @@ def serve(
         settings = Settings().with_overrides(store=store, host=host, port=port, device=device)
         application = create_app(settings)
         err.print(f"xmodal: serving {settings.store} at http://{settings.host}:{settings.port}/  (API docs: /docs)")
-        uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(application, host=settings.host, port=settings.port, log_level="info", access_log=False)  # the app logs each request
 
 
 @app.command()

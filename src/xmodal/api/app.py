@@ -7,14 +7,19 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from xmodal import __version__
-from xmodal.api.routes import router
+from xmodal.api import jobs, media, routes
+from xmodal.api.observability import Metrics, ObservabilityMiddleware, StoreCollector, configure_logging
+from xmodal.api.uploads import BODY_SLACK, BodyLimit, BodyTooLarge, too_large_response
 from xmodal.config import Settings
 from xmodal.encoders import MediaError, UnsupportedModality
-from xmodal.search import ItemNotFound, Searcher
+from xmodal.search import ItemNotFound, QueryError, Searcher
 from xmodal.store import Store
+from xmodal.store.fulltext import KeywordSearchUnavailable
 
 
 def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
@@ -23,15 +28,38 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.searcher = searcher or Searcher.open(settings)
-        yield
+        try:
+            yield
+        finally:
+            app.state.jobs.shutdown()
 
     if searcher is None:
         Store.open(settings.store)  # a missing store is a clear error now, not a traceback in the lifespan
+    configure_logging(settings.log_format)
     app = FastAPI(title="xmodal", version=__version__, lifespan=lifespan, description="Any-to-any search over images, sounds and texts.")
     app.state.settings = settings
-    app.include_router(router)
+    app.state.jobs = jobs.JobRunner(settings, lambda: app.state.searcher)
+    app.state.metrics = Metrics()
+    app.state.metrics.registry.register(StoreCollector(lambda: app.state.searcher.store.counts(), app.state.jobs.counts))
+    for module in (routes, media, jobs):
+        app.include_router(module.router)
+    routes.document_search_body(app)
+    app.mount("/static", StaticFiles(packages=[("xmodal.api", "static")]), name="static")
+    _add_middleware(app, settings)
     _add_error_handlers(app)
     return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Added innermost first: the body limit sits inside CORS, and timing wraps everything."""
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + BODY_SLACK)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Content-Type", "X-API-Key", "Authorization", "Range", "X-Request-ID"],
+            expose_headers=["Content-Range", "Accept-Ranges", "Content-Length", "X-Request-ID", "Location"],
+        )
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -44,6 +72,13 @@ def _add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ItemNotFound, reply(404))
     app.add_exception_handler(MediaError, reply(422))
     app.add_exception_handler(UnsupportedModality, reply(422))
+    app.add_exception_handler(QueryError, reply(422))
+    app.add_exception_handler(KeywordSearchUnavailable, reply(400))
+
+    async def too_large(_request: Request, _error: Exception) -> JSONResponse:
+        return too_large_response(app.state.settings.max_upload_bytes + BODY_SLACK)
+
+    app.add_exception_handler(BodyTooLarge, too_large)
 
     async def validation(_request: Request, error: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())

@@ -1,119 +1,103 @@
-"""HTTP routes: search (JSON or an uploaded file), items, health."""
+"""HTTP routes: search (JSON or an uploaded file), items, health, metrics and the web UI page."""
 
 from __future__ import annotations
 
-import io
-from pathlib import PurePath
+from importlib import resources
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path as PathParam, Request
+from fastapi.responses import FileResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
-from xmodal.api.schemas import ErrorResponse, HealthResponse, ItemResponse, SearchRequest, SearchResponse
-from xmodal.config import Settings
-from xmodal.encoders import MediaError, load_audio, load_image, modality_for_path
-from xmodal.encoders.media import sniff_modality
-from xmodal.search import QueryOptions, Searcher, display_path
+from xmodal.api.media import remove_thumbnails
+from xmodal.api.schemas import DeletedResponse, ErrorResponse, HealthResponse, ItemResponse, SearchOptions, SearchRequest, SearchResponse
+from xmodal.api.security import require_api_key
+from xmodal.api.uploads import problems, read_multipart
+from xmodal.search import Part, Query, Searcher, display_path
+from xmodal.store import Store, StoreError
 
 router = APIRouter()
+ItemId = Annotated[int, PathParam(ge=0, le=2**63 - 1, description="an item's id")]
 ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 413, 415, 422)}
-MULTIPART_DOC = {
+STATIC = resources.files("xmodal.api") / "static"
+FORM_FIELDS = {
+    "file": {"type": "string", "format": "binary", "description": "an image or audio file"},
+    "weight": {"type": "number", "default": 1, "description": "the file's weight in a composite query (negative: unlike it)"},
+    "modality": {"type": "array", "items": {"type": "string", "enum": ["text", "image", "audio"]}},
+    "k": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10},
+    "offset": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0},
+    "min_score": {"type": "number"},
+    "mode": {"type": "string", "enum": ["vector", "keyword", "hybrid"], "default": "vector"},
+    "query": {"type": "string", "description": "a JSON object of more inputs and options, as in the JSON body (text, item, parts, filters)"},
+}
+SEARCH_DOC = {
     "requestBody": {
         "content": {
-            "application/json": {"schema": SearchRequest.model_json_schema()},
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "an image or audio file"},
-                        "modality": {"type": "array", "items": {"type": "string", "enum": ["text", "image", "audio"]}},
-                        "k": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10},
-                    },
-                }
-            },
+            "application/json": {"schema": {"$ref": "#/components/schemas/SearchRequest"}},
+            "multipart/form-data": {"schema": {"type": "object", "properties": FORM_FIELDS}},
         },
         "required": True,
     }
 }
 
 
+def document_search_body(app: FastAPI) -> None:
+    """/search reads its body itself (JSON or multipart), so put SearchRequest and the models inside
+    it into the schema's components by hand."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            request = SearchRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+            schema.setdefault("components", {}).setdefault("schemas", {}).update({**request.pop("$defs", {}), "SearchRequest": request})
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def _searcher(request: Request) -> Searcher:
     return request.app.state.searcher
 
 
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-@router.post("/search", response_model=SearchResponse, responses=ERRORS, openapi_extra=MULTIPART_DOC)
+@router.post("/search", response_model=SearchResponse, responses=ERRORS, openapi_extra=SEARCH_DOC, tags=["search"])
 async def search(request: Request) -> SearchResponse:
-    """Search by text or item id (JSON), or by an uploaded image or audio file (multipart)."""
+    """Search by text, item id or weighted parts (JSON), or by an uploaded image or audio file (multipart).
+
+    Results can be filtered (path prefix, extensions, size and mtime ranges, metadata values), paged
+    with `offset`, cut at `min_score`, and ranked by vector similarity, keywords (BM25 over text
+    items) or both (hybrid, by reciprocal rank fusion)."""
     content_type = request.headers.get("content-type", "")
+    upload: Part | None = None
     if content_type.startswith("application/json"):
-        return await _search_json(request)
-    if content_type.startswith("multipart/form-data"):
-        return await _search_upload(request)
-    raise HTTPException(415, "send application/json ({'text': ...} or {'item': ...}) or multipart/form-data with a file")
-
-
-async def _search_json(request: Request) -> SearchResponse:
-    try:
-        query = SearchRequest.model_validate_json(await request.body())
-    except ValidationError as error:
-        raise HTTPException(422, _problems(error)) from None
-    searcher = _searcher(request)
-    if query.text is not None:
-        hits = await run_in_threadpool(searcher.search_text, query.text, query.modality, query.k)
-    else:
-        hits = await run_in_threadpool(searcher.search_item, query.item, query.modality, query.k)
-    return SearchResponse(results=[hit.to_dict() for hit in hits])
-
-
-async def _search_upload(request: Request) -> SearchResponse:
-    settings = _settings(request)
-    if int(request.headers.get("content-length") or 0) > settings.max_upload_bytes + 64 * 1024:
-        raise HTTPException(413, f"upload larger than the {settings.max_upload_bytes} byte limit")
-    async with request.form(max_files=1, max_fields=16) as form:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise HTTPException(422, "multipart search needs a 'file' field holding an image or audio file")
         try:
-            options = QueryOptions(modality=form.getlist("modality") or None, k=form.get("k") or 10)
+            options: SearchOptions = SearchRequest.model_validate_json(await request.body())
         except ValidationError as error:
-            raise HTTPException(422, _problems(error)) from None
-        data = await upload.read(settings.max_upload_bytes + 1)
-    if len(data) > settings.max_upload_bytes:
-        raise HTTPException(413, f"upload larger than the {settings.max_upload_bytes} byte limit")
-    searcher = _searcher(request)
-    kind = _upload_modality(upload, data)
-    if kind == "image":
-        image = load_image(io.BytesIO(data), settings.max_image_pixels)
-        hits = await run_in_threadpool(searcher.search_image, image, options.modality, options.k)
+            raise HTTPException(422, problems(error)) from None
+    elif content_type.startswith("multipart/form-data"):
+        options, upload = await read_multipart(request, request.app.state.settings)
     else:
-        audio = load_audio(io.BytesIO(data), settings.max_audio_seconds)
-        hits = await run_in_threadpool(searcher.search_audio, audio, options.modality, options.k)
-    return SearchResponse(results=[hit.to_dict() for hit in hits])
+        raise HTTPException(415, "send application/json ({'text': ...} or {'item': ...}) or multipart/form-data with a file")
+    query = Query(
+        _parts(options, upload), options.modality, options.k, options.offset, options.min_score, options.filters, options.mode
+    )
+    page = await run_in_threadpool(_searcher(request).search, query)
+    return SearchResponse(results=[hit.to_dict() for hit in page.hits], offset=page.offset, next_offset=page.next_offset, mode=page.mode)
 
 
-def _upload_modality(upload: UploadFile, data: bytes) -> str:
-    """Trust the declared type or extension when there is one, else sniff: image first, then audio."""
-    declared = (upload.content_type or "").split("/")[0]
-    if declared in ("image", "audio"):
-        return declared
-    by_name = modality_for_path(PurePath(upload.filename or ""))
-    if by_name in ("image", "audio"):
-        return by_name
-    sniffed = sniff_modality(data)
-    if sniffed is None:
-        raise MediaError("the upload is neither an image nor an audio file in a format xmodal reads")
-    return sniffed
+def _parts(options: SearchOptions, upload: Part | None) -> list[Part]:
+    parts = [Part(text=part.text, item=part.item, weight=part.weight) for part in options.parts or []]
+    if options.text is not None:
+        parts.append(Part(text=options.text))
+    if options.item is not None:
+        parts.append(Part(item=options.item))
+    return parts + ([upload] if upload is not None else [])
 
 
-@router.get("/items/{item_id}", response_model=ItemResponse, responses=ERRORS)
-def get_item(item_id: int, request: Request) -> ItemResponse:
+@router.get("/items/{item_id}", response_model=ItemResponse, responses=ERRORS, tags=["items"])
+def get_item(item_id: ItemId, request: Request) -> ItemResponse:
     item = _searcher(request).store.get([item_id]).get(item_id)
     if item is None:
         raise HTTPException(404, f"no item with id {item_id}")
@@ -123,16 +107,38 @@ def get_item(item_id: int, request: Request) -> ItemResponse:
     )
 
 
-@router.get("/", include_in_schema=False)
-def root() -> RedirectResponse:
-    return RedirectResponse("/docs")  # the interactive API page, until a web UI lands
+@router.delete(
+    "/items/{item_id}", response_model=DeletedResponse, tags=["items"], dependencies=[Depends(require_api_key)],
+    responses={code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422)}, summary="Remove an item (API key)",
+)
+def delete_item(item_id: ItemId, request: Request) -> DeletedResponse:
+    """Removes the item's row and vector (its file stays where it is)."""
+    searcher = _searcher(request)
+    if item_id not in searcher.store.get([item_id]):
+        raise HTTPException(404, f"no item with id {item_id}")
+    try:
+        store = Store.open(searcher.store.directory, searcher.store.model, writable=True, repair=False)
+    except StoreError as error:
+        raise HTTPException(409, str(error)) from None
+    try:
+        store.remove([item_id])
+    finally:
+        store.close()
+    remove_thumbnails(searcher.store.directory, item_id)
+    return DeletedResponse(deleted=item_id)
 
 
-@router.get("/health", response_model=HealthResponse)
+@router.get("/health", response_model=HealthResponse, tags=["operations"])
 def health(request: Request) -> HealthResponse:
     store = _searcher(request).store
-    return HealthResponse(status="ok", model=store.model, items=store.counts())
+    return HealthResponse(status="ok", model=store.model, items=store.counts(), read_only=request.app.state.settings.api_key is None)
 
 
-def _problems(error: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors())
+@router.get("/metrics", response_class=PlainTextResponse, tags=["operations"], summary="Prometheus metrics")
+def metrics(request: Request) -> PlainTextResponse:
+    return PlainTextResponse(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/", include_in_schema=False)
+def web_ui() -> FileResponse:
+    return FileResponse(str(STATIC / "index.html"), media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})

@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from xmodal.search.queries import QueryOptions
+from xmodal.search.queries import QueryOptions, QueryPart, SearchMode
 
 
-class SearchRequest(QueryOptions):
-    """A JSON search: by text or by a stored item. Upload files with multipart/form-data instead."""
+class SearchOptions(QueryOptions):
+    """Inputs and options; in a multipart search the uploaded file is one more input."""
 
     text: str | None = Field(None, min_length=1, max_length=10_000)
     item: int | str | None = Field(None, description="a stored item's id or external id ('more like this')")
+    parts: list[QueryPart] | None = Field(
+        None, min_length=1, max_length=16,
+        description="a composite query: weighted texts and items, e.g. [{'item': 7}, {'text': 'night', 'weight': -0.5}]",
+    )
+
+    def given_inputs(self) -> list[str]:
+        return [name for name in ("text", "item", "parts") if getattr(self, name) is not None]
+
+
+class SearchRequest(SearchOptions):
+    """A JSON search: by text, by a stored item, or a composite of weighted parts. Upload files as multipart/form-data."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in ("text", "item", "parts")]}
+    )
 
     @model_validator(mode="after")
     def _exactly_one_input(self) -> "SearchRequest":
-        if (self.text is None) == (self.item is None):
-            raise ValueError("give exactly one of 'text' or 'item' (or upload a file as multipart/form-data)")
+        if len(self.given_inputs()) != 1:
+            raise ValueError("give exactly one of 'text', 'item' or 'parts' (or upload a file as multipart/form-data)")
         return self
 
 
@@ -34,6 +49,9 @@ class Result(BaseModel):
 
 class SearchResponse(BaseModel):
     results: list[Result]
+    offset: int = 0
+    next_offset: int | None = Field(None, description="the offset of the next page; null on the last page")
+    mode: SearchMode = "vector"
 
 
 class ItemResponse(BaseModel):
@@ -49,10 +67,37 @@ class ItemResponse(BaseModel):
     mtime: float | None
 
 
+class DeletedResponse(BaseModel):
+    deleted: int
+
+
 class HealthResponse(BaseModel):
     status: str
     model: dict[str, Any]
     items: dict[str, dict[str, int]]
+    read_only: bool = Field(description="true when no API key is configured: jobs and deletes are refused")
+
+
+class JobRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    paths: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(min_length=1, max_length=64, description="server-side directories, files or .jsonl manifests under the allowed roots")
+
+
+class JobResponse(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    paths: list[str]
+    total: int | None = Field(description="sources found; null until the paths are walked")
+    processed: int
+    indexed: int
+    unchanged: int
+    failed: int
+    failures: list[dict[str, str]] = Field(description="the first failures: where and why")
+    error: str | None
+    created: float
+    started: float | None
+    finished: float | None
 
 
 class ErrorResponse(BaseModel):

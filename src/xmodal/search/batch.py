@@ -9,20 +9,22 @@ from pydantic import ValidationError
 
 from xmodal.config import Settings
 from xmodal.encoders import MediaError, UnsupportedModality, load_audio, load_image
+from xmodal.search.composite import Part, Query, QueryError
 from xmodal.search.queries import BatchQuery
 from xmodal.search.searcher import Hit, ItemNotFound, Searcher
+from xmodal.store.fulltext import KeywordSearchUnavailable
 
 
 def run_query(searcher: Searcher, query: BatchQuery, settings: Settings) -> list[Hit]:
-    """Raises MediaError, ItemNotFound or UnsupportedModality for a query that cannot run."""
-    targets, k = query.modality, query.k
-    if query.text is not None:
-        return searcher.search_text(query.text, targets, k)
+    """Raises MediaError, ItemNotFound, UnsupportedModality or QueryError for a query that cannot run."""
     if query.image is not None:
-        return searcher.search_image(_read(load_image, query.image, settings.max_image_pixels), targets, k)
-    if query.audio is not None:
-        return searcher.search_audio(_read(load_audio, query.audio, settings.max_audio_seconds), targets, k)
-    return searcher.search_item(query.item, targets, k)  # type: ignore[arg-type]
+        part = Part(image=_read(load_image, query.image, settings.max_image_pixels))
+    elif query.audio is not None:
+        part = Part(audio=_read(load_audio, query.audio, settings.max_audio_seconds))
+    else:
+        part = Part(text=query.text, item=query.item)
+    options = dict(modalities=query.modality, k=query.k, offset=query.offset, min_score=query.min_score)
+    return searcher.search(Query([part], **options, filters=query.filters, mode=query.mode)).hits
 
 
 def _read(loader: Any, path: str, limit: float) -> Any:
@@ -50,7 +52,7 @@ def run_batch(searcher: Searcher, lines: Iterable[str], settings: Settings) -> I
             yield {"qid": qid, "error": f"line {number}: not valid JSON ({error.msg})"}
         except ValidationError as error:
             yield {"qid": qid, "error": f"line {number}: {_first_problem(error)}"}
-        except (MediaError, ItemNotFound, UnsupportedModality) as error:
+        except (MediaError, ItemNotFound, UnsupportedModality, QueryError, KeywordSearchUnavailable) as error:
             yield {"qid": qid, "error": f"line {number}: {error}"}
         else:
             yield {"qid": qid, "results": [hit.to_dict() for hit in hits]}

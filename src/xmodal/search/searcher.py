@@ -13,7 +13,10 @@ from PIL import Image
 from xmodal.config import Settings
 from xmodal.device import pick_device
 from xmodal.encoders import MODALITIES, Audio, Encoder, load_model
+from xmodal.search.composite import Page, Part, Query, QueryError, combine, reciprocal_rank_fusion
+from xmodal.search.filters import allowed_ids, condition
 from xmodal.store import Item, Store, StoreError, describe_model
+from xmodal.store.fulltext import keyword_search, match_expression
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,9 @@ class Searcher:
 
     def find_item(self, reference: int | str) -> Item:
         item = None
-        if isinstance(reference, int) or str(reference).isdigit():
-            item = self.store.get([int(reference)]).get(int(reference))
+        text = str(reference)
+        if text.isascii() and text.isdigit() and int(text) < 2**63:  # SQLite integers are 64-bit
+            item = self.store.get([int(text)]).get(int(text))
         if item is None:
             item = self.store.by_external_id(str(reference))
         if item is None or item.status != "indexed":
@@ -85,15 +89,90 @@ class Searcher:
 
     def search_vector(self, vector: np.ndarray, modalities: Sequence[str] | None, k: int, exclude: int | None = None) -> list[Hit]:
         """Search each target modality's index and merge by score."""
+        ranked = self._vector_ranked(vector, modalities, k, None, set() if exclude is None else {exclude}, None)
+        return self._hydrate(ranked)
+
+    def search(self, query: Query) -> Page:
+        """A full query: weighted parts, filters, min score, a page of results, vector/keyword/hybrid."""
+        if not query.parts:
+            raise QueryError("a query needs at least one input")
+        need = query.offset + query.k + 1  # one more than the page, to know whether another page follows
+        depth = need if query.mode == "vector" else max(2 * need, 50)  # fusion looks deeper than the page
+        where = condition(query.filters)
+        exclude = {self.find_item(part.item).id for part in query.parts if part.item is not None}
+        rankings = []
+        if query.mode in ("vector", "hybrid"):
+            vector = self.query_vector(query.parts)
+            min_score = query.min_score if query.mode == "vector" else None
+            rankings.append(self._vector_ranked(vector, query.modalities, depth, where, exclude, min_score))
+        if query.mode in ("keyword", "hybrid"):
+            include, unwanted = query.keyword_texts()
+            if query.mode == "keyword" and not include:
+                raise QueryError("keyword search needs query text (a 'text' input or a text part with a positive weight)")
+            if "text" in (query.modalities or MODALITIES):
+                rankings.append(self._keyword_ranked(include, unwanted, depth, where, exclude))
+        ranked = reciprocal_rank_fusion(*rankings) if query.mode == "hybrid" else (rankings or [[]])[0]
+        if query.min_score is not None:
+            ranked = [pair for pair in ranked if pair[0] >= query.min_score]
+        ranked = ranked[:need]
+        following = query.offset + query.k if len(ranked) > query.offset + query.k else None
+        return Page(self._hydrate(ranked[query.offset : query.offset + query.k]), query.offset, following, query.mode)
+
+    def query_vector(self, parts: Sequence[Part]) -> np.ndarray:
+        """One part: its embedding; several: their weighted sum, normalised."""
+        vectors = [self._part_vector(part) for part in parts]
+        if len(parts) == 1 and parts[0].weight > 0:
+            return vectors[0]
+        return combine(vectors, [part.weight for part in parts])
+
+    def _part_vector(self, part: Part) -> np.ndarray:
+        if part.text is not None:
+            return self.encoder.encode_text([part.text])[0]
+        if part.image is not None:
+            return self.encoder.encode_image([part.image])[0]
+        if part.audio is not None:
+            return self.encoder.encode_audio([part.audio])[0]
+        item = self.find_item(part.item)  # type: ignore[arg-type]
+        return self.store.vectors(item.modality).vector(item.id)
+
+    def _vector_ranked(
+        self, vector: np.ndarray, modalities: Sequence[str] | None, need: int, where: Any, exclude: set[int], min_score: float | None
+    ) -> list[tuple[float, int]]:
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         scored: list[tuple[float, int]] = []
         for modality in modalities or MODALITIES:
-            scores, ids = self.store.vectors(modality).search(query, k + (exclude is not None))
-            scored += [(float(score), int(item_id)) for score, item_id in zip(scores[0], ids[0]) if item_id >= 0 and item_id != exclude]
-        scored.sort(key=lambda pair: -pair[0])
-        scored = scored[:k]
-        items = self.store.get([item_id for _, item_id in scored])
-        return [_hit(items[item_id], score) for score, item_id in scored if item_id in items]
+            scored += self._modality_ranked(self.store.vectors(modality), query, need, where, exclude, min_score)
+        scored.sort(key=lambda pair: (-pair[0], pair[1]))
+        return scored[:need]
+
+    def _modality_ranked(self, index: Any, query: np.ndarray, need: int, where: Any, exclude: set[int], min_score: float | None) -> list[tuple[float, int]]:
+        """Top `need` of one index that pass the filters; FAISS cannot filter, so fetch deeper until enough pass."""
+        fetch = need + len(exclude)
+        while True:
+            scores, ids = index.search(query, fetch)
+            pairs = [(float(score), int(item_id)) for score, item_id in zip(scores[0], ids[0]) if item_id >= 0 and item_id not in exclude]
+            below = min_score is not None and len(scores[0]) > 0 and scores[0][-1] < min_score
+            if min_score is not None:
+                pairs = [pair for pair in pairs if pair[0] >= min_score]
+            if where is not None:
+                with self.store.sessions() as session:
+                    allowed = allowed_ids(session, where, [item_id for _, item_id in pairs])
+                pairs = [pair for pair in pairs if pair[1] in allowed]
+            if len(pairs) >= need or below or fetch >= len(index):
+                return pairs[:need]
+            fetch = min(fetch * 4, len(index))
+
+    def _keyword_ranked(self, include: list[str], unwanted: list[str], need: int, where: Any, exclude: set[int]) -> list[tuple[float, int]]:
+        expression = match_expression(include, unwanted)
+        if expression is None:
+            return []
+        with self.store.sessions() as session:
+            found = keyword_search(session, expression, need + len(exclude), where)
+        return [(score, item_id) for item_id, score in found if item_id not in exclude][:need]
+
+    def _hydrate(self, ranked: Sequence[tuple[float, int]]) -> list[Hit]:
+        items = self.store.get([item_id for _, item_id in ranked])
+        return [_hit(items[item_id], score) for score, item_id in ranked if item_id in items]
 
 
 def _hit(item: Item, score: float) -> Hit:

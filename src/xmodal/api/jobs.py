@@ -1,0 +1,173 @@
+"""Index jobs over HTTP: server-side paths under the allowed roots, indexed one job at a time in a
+background thread, with progress to poll."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Callable, Iterable, Iterator
+
+from fastapi import APIRouter, Depends, HTTPException, Path as PathParam, Request, Response
+
+from xmodal.api.schemas import ErrorResponse, JobRequest, JobResponse
+from xmodal.api.security import require_api_key
+from xmodal.config import Settings
+from xmodal.indexer import IndexJob, Source, SourceProblem, collect_sources
+from xmodal.search import Searcher
+from xmodal.store import Store, StoreError
+
+log = logging.getLogger("xmodal.api.jobs")
+router = APIRouter(tags=["jobs"], dependencies=[Depends(require_api_key)])
+JobId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{1,32}$", description="a job's id")]
+ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 422)}
+KEPT_JOBS = 100
+SHOWN_FAILURES = 20
+
+
+class JobCancelled(Exception):
+    pass
+
+
+@dataclass
+class Job:
+    id: str
+    paths: list[Path]
+    status: str = "queued"
+    total: int | None = None
+    processed: int = 0
+    error: str | None = None
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    index_job: IndexJob | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    def view(self) -> JobResponse:
+        summary = self.index_job.summary if self.index_job is not None else None
+        failures = [{"where": where, "reason": reason} for where, reason in (summary.failures if summary else [])[:SHOWN_FAILURES]]
+        return JobResponse(
+            id=self.id, status=self.status, paths=[str(path) for path in self.paths], total=self.total, processed=self.processed,  # type: ignore[arg-type]
+            indexed=summary.indexed if summary else 0, unchanged=summary.unchanged if summary else 0,
+            failed=summary.failed if summary else 0, failures=failures, error=self.error,
+            created=self.created, started=self.started, finished=self.finished,
+        )
+
+
+class JobRunner:
+    def __init__(self, settings: Settings, searcher: Callable[[], Searcher]) -> None:
+        self.settings = settings
+        self.searcher = searcher
+        self.roots = [Path(root).resolve() for root in settings.allowed_roots]
+        self.jobs: dict[str, Job] = {}
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xmodal-job")
+
+    def submit(self, raw_paths: list[str]) -> Job:
+        job = Job(uuid.uuid4().hex[:16], [self.allowed_path(raw) for raw in raw_paths])
+        self._forget_old()
+        self.jobs[job.id] = job
+        self._executor.submit(self._run, job)
+        return job
+
+    def allowed_path(self, raw: str) -> Path:
+        """The resolved path, if it lies under an allowed root (checked before existence, which stays private)."""
+        if not self.roots:
+            raise HTTPException(403, "no allowed roots are configured (XMODAL_ALLOWED_ROOTS): this server indexes nothing over HTTP")
+        if "\x00" in raw or not Path(raw).is_absolute():
+            raise HTTPException(422, f"{raw!r}: give an absolute path on the server")
+        try:
+            resolved = Path(raw).resolve()
+            if not self.inside_roots(resolved):
+                raise HTTPException(403, f"{raw} is outside the allowed roots ({', '.join(map(str, self.roots))})")
+            if not resolved.exists():
+                raise HTTPException(404, f"{raw}: no such file or directory on the server")
+        except OSError as error:  # a name too long, a loop of links
+            raise HTTPException(422, f"{raw!r}: {error.strerror or error}") from None
+        return resolved
+
+    def inside_roots(self, path: Path) -> bool:
+        return any(path == root or path.is_relative_to(root) for root in self.roots)
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for job in list(self.jobs.values()):
+            counts[job.status] = counts.get(job.status, 0) + 1
+        return counts
+
+    def shutdown(self) -> None:
+        for job in list(self.jobs.values()):
+            job.cancel.set()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def _run(self, job: Job) -> None:
+        if job.cancel.is_set():
+            job.status = "cancelled"
+            return
+        job.status, job.started = "running", time.time()
+        searcher = self.searcher()
+        try:
+            store = Store.open(searcher.store.directory, searcher.store.model, writable=True)
+        except StoreError as error:
+            job.status, job.error, job.finished = "failed", str(error), time.time()
+            return
+        try:
+            sources = list(self._inside_roots(collect_sources(job.paths)))
+            job.total = len(sources)
+            job.index_job = IndexJob(store, searcher.encoder, self.settings, on_item=lambda _label: self._progress(job))
+            job.index_job.run(sources)
+            job.status = "done"
+        except JobCancelled:
+            job.status = "cancelled"
+        except Exception as error:  # noqa: BLE001 - a job's failure is reported, not raised into the server
+            log.exception("job %s failed", job.id)
+            job.status, job.error = "failed", f"{type(error).__name__}: {error}"
+        finally:
+            store.close()
+            job.finished = time.time()
+        log.info("job %s %s", job.id, job.status, extra={"fields": {"event": "job", **job.view().model_dump(exclude={"failures"})}})
+
+    def _progress(self, job: Job) -> None:
+        job.processed += 1
+        if job.cancel.is_set():
+            raise JobCancelled()
+
+    def _inside_roots(self, sources: Iterable[Source | SourceProblem]) -> Iterator[Source | SourceProblem]:
+        """Links and manifest entries may point anywhere: what resolves outside the roots is refused."""
+        for source in sources:
+            if isinstance(source, Source) and source.path is not None and not self.inside_roots(Path(source.path).resolve()):
+                yield SourceProblem(source.path, "outside the allowed roots: not indexed")
+            else:
+                yield source
+
+    def _forget_old(self) -> None:
+        finished = [job for job in self.jobs.values() if job.finished is not None]
+        for job in finished[: max(0, len(self.jobs) - KEPT_JOBS + 1)]:
+            del self.jobs[job.id]
+
+
+def _runner(request: Request) -> JobRunner:
+    return request.app.state.jobs
+
+
+@router.post("/jobs", status_code=202, response_model=JobResponse, responses=ERRORS, summary="Index server-side paths (API key)")
+def start_job(body: JobRequest, request: Request, response: Response) -> JobResponse:
+    job = _runner(request).submit(body.paths)
+    response.headers["Location"] = f"/jobs/{job.id}"
+    return job.view()
+
+
+@router.get("/jobs", response_model=list[JobResponse], responses=ERRORS, summary="This server's recent jobs (API key)")
+def list_jobs(request: Request) -> list[JobResponse]:
+    return [job.view() for job in _runner(request).jobs.values()]
+
+
+@router.get("/jobs/{job_id}", response_model=JobResponse, responses=ERRORS, summary="A job's progress (API key)")
+def get_job(job_id: JobId, request: Request) -> JobResponse:
+    job = _runner(request).jobs.get(job_id)
+    if job is None:
+        raise HTTPException(404, f"no job {job_id} (jobs are kept in memory until the server stops)")
+    return job.view()

@@ -1,0 +1,137 @@
+"""Prometheus metrics (per app, no global registry) and one structured log line per request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+log = logging.getLogger("xmodal.api")
+_REQUEST_ID = re.compile(r"^[\w.-]{1,64}$")
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            **getattr(record, "fields", {}),
+        }
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def configure_logging(log_format: str) -> None:
+    """Give the `xmodal` loggers one stderr handler (JSON lines or text), once per process."""
+    logger = logging.getLogger("xmodal")
+    if any(getattr(handler, "xmodal", False) for handler in logger.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.xmodal = True  # type: ignore[attr-defined]
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+class StoreCollector(Collector):
+    """Item counts and jobs, read when Prometheus scrapes."""
+
+    def __init__(self, counts: Callable[[], dict[str, dict[str, int]]], jobs: Callable[[], dict[str, int]]) -> None:
+        self.counts = counts
+        self.jobs = jobs
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        items = GaugeMetricFamily("xmodal_items", "Items in the store by modality and status", labels=["modality", "status"])
+        for modality, by_status in self.counts().items():
+            for status, count in by_status.items():
+                items.add_metric([modality, status], count)
+        yield items
+        jobs = GaugeMetricFamily("xmodal_jobs", "Index jobs of this server by status", labels=["status"])
+        for status, count in self.jobs().items():
+            jobs.add_metric([status], count)
+        yield jobs
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.latency = Histogram(
+            "xmodal_request_duration_seconds", "HTTP request latency by route", ["method", "route", "status"],
+            registry=self.registry, buckets=LATENCY_BUCKETS,
+        )
+
+
+class ObservabilityMiddleware:
+    """Times every request into the latency histogram and logs it as one structured line."""
+
+    def __init__(self, app: Any, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = _request_id(scope)
+        status = 500
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            self._record(scope, 500, started, request_id, logging.ERROR, exc_info=True)
+            raise
+        self._record(scope, status, started, request_id, logging.WARNING if status >= 500 else logging.INFO)
+
+    def _record(self, scope: dict[str, Any], status: int, started: float, request_id: str, level: int, exc_info: bool = False) -> None:
+        elapsed = time.perf_counter() - started
+        route = _route_template(scope)
+        self.metrics.latency.labels(scope["method"], route, str(status)).observe(elapsed)
+        client = scope.get("client") or ("", 0)
+        fields = {
+            "event": "request", "request_id": request_id, "method": scope["method"], "path": scope["path"], "route": route,
+            "status": status, "duration_ms": round(elapsed * 1000, 2), "client": client[0],
+        }
+        log.log(level, "%s %s %d", scope["method"], scope["path"], status, extra={"fields": fields}, exc_info=exc_info)
+
+
+def _request_id(scope: dict[str, Any]) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            if _REQUEST_ID.match(text):
+                return text
+    return uuid.uuid4().hex[:16]
+
+
+def _route_template(scope: dict[str, Any]) -> str:
+    """The matched route's template (/items/{item_id}), so that labels stay few whatever the paths."""
+    route = scope.get("route")
+    if route is not None and hasattr(route, "path"):
+        return route.path
+    if scope["path"].startswith("/static/"):
+        return "/static"
+    endpoint = scope.get("endpoint")  # plain Starlette routes (/openapi.json, /docs) set only the endpoint
+    for candidate in getattr(scope.get("app"), "routes", []):
+        if endpoint is not None and getattr(candidate, "endpoint", None) is endpoint:
+            return candidate.path
+    return "unmatched"

@@ -1,0 +1,78 @@
+"""A full query: weighted parts of any modality, target modalities, filters, paging and a mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+from PIL import Image
+
+from xmodal.encoders import Audio
+from xmodal.search.filters import Filters
+from xmodal.search.queries import SearchMode
+
+if TYPE_CHECKING:
+    from xmodal.search.searcher import Hit
+
+
+class QueryError(ValueError):
+    """A query that cannot be answered as asked (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One decoded input and its weight; exactly one of text, item, image, audio is set."""
+
+    text: str | None = None
+    item: int | str | None = None
+    image: Image.Image | None = None
+    audio: Audio | None = None
+    weight: float = 1.0
+
+
+@dataclass
+class Query:
+    parts: Sequence[Part]
+    modalities: Sequence[str] | None = None
+    k: int = 10
+    offset: int = 0
+    min_score: float | None = None
+    filters: Filters | None = None
+    mode: SearchMode = "vector"
+
+    def keyword_texts(self) -> tuple[list[str], list[str]]:
+        """Texts to match (positive weights) and to exclude (negative weights) in keyword search."""
+        texts = [part for part in self.parts if part.text is not None]
+        return [part.text for part in texts if part.weight > 0], [part.text for part in texts if part.weight < 0]  # type: ignore[misc]
+
+
+@dataclass
+class Page:
+    hits: list["Hit"]
+    offset: int
+    next_offset: int | None  # None on the last page
+    mode: SearchMode = "vector"
+    notes: list[str] = field(default_factory=list)
+
+
+def combine(vectors: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
+    """The unit-norm weighted sum of unit vectors: 'this photo, minus night' is photo - w * night."""
+    if not any(weight > 0 for weight in weights):
+        raise QueryError("a composite query needs at least one part with a positive weight")
+    total = np.zeros_like(np.asarray(vectors[0], dtype=np.float32))
+    for vector, weight in zip(vectors, weights):
+        total += np.float32(weight) * np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(total))
+    if norm < 1e-6:
+        raise QueryError("the weighted parts cancel each other out: nothing is left to search for")
+    return total / norm
+
+
+def reciprocal_rank_fusion(*rankings: Sequence[tuple[float, int]], constant: int = 60) -> list[tuple[float, int]]:
+    """Fuse ranked (score, id) lists: each list adds 1 / (constant + rank) to an item; best first."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, (_, item_id) in enumerate(ranking, start=1):
+            fused[item_id] = fused.get(item_id, 0.0) + 1.0 / (constant + rank)
+    return sorted(((score, item_id) for item_id, score in fused.items()), key=lambda pair: (-pair[0], pair[1]))

@@ -1,0 +1,100 @@
+"""Metadata filters: which items a query may return, as one SQL condition on `items`."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Iterable, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import LargeBinary, String, and_, cast, func, literal, or_, select, type_coerce
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from xmodal.store import Item
+
+MetadataValue = Union[bool, int, float, str]
+_METADATA_KEY = re.compile(r"^[\w .:-]{1,64}$")
+_EXTENSION = re.compile(r"^\.?[A-Za-z0-9]{1,10}$")
+
+
+class Filters(BaseModel):
+    """All given conditions must hold; an item without a value (no path, no size) fails a condition on it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path_prefix: str | None = Field(None, min_length=1, max_length=4096, description="file path starts with this")
+    extension: list[str] | None = Field(None, max_length=32, description="file extension(s), e.g. ['.jpg', 'png']; any of them")
+    min_size: int | None = Field(None, ge=0, description="file size in bytes, at least")
+    max_size: int | None = Field(None, ge=0, description="file size in bytes, at most")
+    min_mtime: float | None = Field(None, description="modified at or after (Unix seconds)")
+    max_mtime: float | None = Field(None, description="modified at or before (Unix seconds)")
+    metadata: dict[str, MetadataValue] | None = Field(None, max_length=16, description="metadata key = value, all of them")
+
+    @field_validator("extension", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("extension")
+    @classmethod
+    def _plain_extensions(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        for extension in value:
+            if not _EXTENSION.match(extension):
+                raise ValueError(f"extension {extension!r}: use letters and digits, like '.jpg'")
+        return sorted({"." + extension.lstrip(".").lower() for extension in value})
+
+    @field_validator("metadata")
+    @classmethod
+    def _plain_keys(cls, value: dict[str, MetadataValue] | None) -> dict[str, MetadataValue] | None:
+        for key in value or {}:
+            if not _METADATA_KEY.match(key):
+                raise ValueError(f"metadata key {key!r}: use letters, digits, spaces and . : _ - (at most 64)")
+        return value
+
+    @model_validator(mode="after")
+    def _ranges_in_order(self) -> "Filters":
+        for low, high in (("min_size", "max_size"), ("min_mtime", "max_mtime")):
+            if getattr(self, low) is not None and getattr(self, high) is not None and getattr(self, low) > getattr(self, high):
+                raise ValueError(f"{low} is greater than {high}")
+        return self
+
+    def is_empty(self) -> bool:
+        return all(value is None for value in self.model_dump().values())
+
+
+def condition(filters: Filters | None) -> ColumnElement[bool] | None:
+    """The filters as a SQLAlchemy condition on Item, or None when nothing is filtered."""
+    if filters is None or filters.is_empty():
+        return None
+    parts: list[Any] = []
+    raw_path = type_coerce(Item.path, LargeBinary)  # compare the stored bytes, so any file name works
+    if filters.path_prefix is not None:
+        prefix = os.fsencode(filters.path_prefix)
+        parts.append(func.substr(raw_path, 1, len(prefix)) == literal(prefix, LargeBinary))
+    if filters.extension:
+        as_text = cast(raw_path, String)  # SQLite LIKE ignores ASCII case: '.JPG' matches '.jpg'
+        parts.append(or_(*(as_text.like(f"%{extension}") for extension in filters.extension)))
+    for column, low, high in ((Item.size, filters.min_size, filters.max_size), (Item.mtime, filters.min_mtime, filters.max_mtime)):
+        if low is not None:
+            parts.append(column >= low)
+        if high is not None:
+            parts.append(column <= high)
+    for key, value in (filters.metadata or {}).items():
+        extracted = func.json_extract(Item.__table__.c.metadata, f'$."{key}"')
+        parts.append(extracted == (int(value) if isinstance(value, bool) else value))
+    return and_(*parts)
+
+
+def allowed_ids(session: Session, where: ColumnElement[bool] | None, candidates: Iterable[int]) -> set[int]:
+    """The candidates that pass `where` (all of them when there is no condition)."""
+    candidates = list(candidates)
+    if where is None or not candidates:
+        return set(candidates)
+    allowed: set[int] = set()
+    for start in range(0, len(candidates), 900):  # SQLite's bound-parameter limit
+        chunk = candidates[start : start + 900]
+        allowed.update(session.scalars(select(Item.id).where(Item.id.in_(chunk), where)))
+    return allowed
