@@ -117,7 +117,10 @@ class JobRunner:
         try:
             sources = list(self._inside_roots(collect_sources(job.paths)))
             job.total = len(sources)
-            job.index_job = IndexJob(store, searcher.encoder, self.settings, on_item=lambda _label: self._progress(job))
+            # Decode inline: forking decoder processes out of a multi-threaded server risks children
+            # that inherit a lock some other thread held at the fork.
+            settings = self.settings.with_overrides(workers=0)
+            job.index_job = IndexJob(store, searcher.encoder, settings, on_item=lambda _label: self._progress(job))
             job.index_job.run(sources)
             job.status = "done"
         except JobCancelled:
