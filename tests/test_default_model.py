@@ -1,7 +1,8 @@
 """The shipped default model on the real sample corpus (Tux Paint stamps, sounds and captions).
 
-The audio head was fitted with every sample concept held out, so the audio checks measure
-generalisation to unseen sounds; they assert clear margins over chance, not perfection.
+The heads were trained with every sample concept (and its caption twins) held out, so these
+checks measure generalisation to unseen images and sounds; they assert clear margins over
+chance, not perfection.
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ def test_text_ranks_the_matching_image_above_an_unrelated_one(model, embedded, q
 def test_text_image_retrieval_over_the_corpus(embedded) -> None:
     captions, images, _ = embedded
     gold = list(range(len(CONCEPTS)))
-    assert np.mean(ranks(captions, images, gold) < 5) >= 0.6  # chance: 5/40
-    assert np.mean(ranks(images, captions, gold) < 5) >= 0.6
+    assert np.mean(ranks(captions, images, gold) < 5) >= 0.8  # chance: 5/40; measured 0.85 (xmodal-base 0.2.0)
+    assert np.mean(ranks(images, captions, gold) < 5) >= 0.8  # measured 0.90
 
 
 def test_unseen_sounds_find_their_captions_well_above_chance(embedded) -> None:
@@ -75,8 +76,9 @@ def test_unseen_sounds_find_their_captions_well_above_chance(embedded) -> None:
     gold = [CONCEPTS.index(concept) for concept in WITH_SOUND]
     # fraction of wrong captions that the right caption beats; chance is 0.5
     beaten = 1 - ranks(sounds, captions, gold) / (len(CONCEPTS) - 1)
-    assert beaten.mean() >= 0.65
-    assert np.mean(ranks(sounds, captions, gold) < 10) >= 0.4  # chance: 10/40
+    assert beaten.mean() >= 0.7  # measured 0.76 (xmodal-base 0.2.0)
+    assert np.mean(ranks(sounds, captions, gold) < 10) >= 0.55  # chance: 10/40; measured 0.62
+    assert np.mean(ranks(captions[gold], sounds, list(range(len(gold)))) < 10) >= 0.55  # chance: 10/24; measured 0.62
 
 
 def test_index_and_search_the_sample_corpus(tmp_path: Path, model) -> None:

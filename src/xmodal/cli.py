@@ -234,3 +234,11 @@ def models() -> None:
 
 def main() -> None:
     app(prog_name="xmodal")
+
+
+# Training and evaluation live in xmodal.training (imports the library, never the reverse);
+# its module imports only typer and rich at the top, so registering it here costs nothing.
+from xmodal.training.commands import evaluate, train  # noqa: E402
+
+app.command("train")(train)
+app.command("eval")(evaluate)

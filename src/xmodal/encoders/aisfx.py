@@ -147,17 +147,19 @@ def embed_waveforms(
     waveforms: Sequence[Tensor],
     device: torch.device,
     block_batch: int = 64,
-    pool: Literal["mean", "max"] = "mean",
+    pool: Literal["mean", "max", "meanmax"] = "mean",
 ) -> Tensor:
-    """Clips -> [n_clips, 512] (not normalised). Blocks of all clips share batches, so many short
-    clips cost few forward passes; each clip's block embeddings are then pooled."""
-    if pool not in ("mean", "max"):
-        raise ValueError(f"unknown pool {pool!r}; choose one of: mean, max")
+    """Clips -> [n_clips, 512] (not normalised; [n_clips, 1024] for "meanmax": mean then max).
+    Blocks of all clips share batches, so many short clips cost few forward passes; each clip's
+    block embeddings are then pooled."""
+    if pool not in ("mean", "max", "meanmax"):
+        raise ValueError(f"unknown pool {pool!r}; choose one of: mean, max, meanmax")
     if not waveforms:
-        return torch.empty(0, EMBED_DIM, device=device)
+        return torch.empty(0, EMBED_DIM * (2 if pool == "meanmax" else 1), device=device)
     net, frontend = net.to(device), frontend.to(device)
     with torch.inference_mode():
         blocks = [frontend(waveform.to(device)) for waveform in waveforms]
         embeddings = torch.cat([net(chunk) for chunk in torch.cat(blocks).split(block_batch)])
         per_clip = embeddings.split([b.shape[0] for b in blocks])
-        return torch.stack([e.mean(0) if pool == "mean" else e.amax(0) for e in per_clip])
+        pooled = {"mean": lambda e: e.mean(0), "max": lambda e: e.amax(0), "meanmax": lambda e: torch.cat([e.mean(0), e.amax(0)])}
+        return torch.stack([pooled[pool](e) for e in per_clip])
