@@ -74,7 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=300)
     parser.add_argument("--model", default="xmodal-base")
-    parser.add_argument("--workers", type=int, default=Settings().workers)
+    parser.add_argument("--workers", type=int, default=max(1, Settings().workers), help="decoder processes to compare with inline decoding")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp())
     make_corpus(folder, args.n)
