@@ -86,7 +86,9 @@ class Store:
         """The model spec an existing store was built with, or None when there is no store yet."""
         if not (Path(directory) / DATABASE_NAME).exists():
             return None
-        return Store.open(directory).model["spec"]
+        store = Store.open(directory)
+        store.engine.dispose()  # only the recorded model was wanted: release the connection now
+        return store.model["spec"]
 
     # --- vectors -------------------------------------------------------------------------------
 
