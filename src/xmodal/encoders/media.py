@@ -13,6 +13,8 @@ import numpy as np
 import soundfile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from xmodal.encoders.resample import MAX_RATE, MIN_RATE
+
 Source = Union[str, Path, BinaryIO]
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
@@ -123,20 +125,37 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 
 def load_audio(source: Source, max_seconds: float) -> Audio:
-    """Mono float32 samples at the file's own rate; anything past `max_seconds` is not read."""
+    """Mono float32 samples at the file's own rate; anything past `max_seconds` is not read.
+
+    Read in blocks and mixed down as it goes, so a header claiming hundreds of channels costs no
+    more memory than a mono file; rates no real recording uses are refused before reading."""
     try:
         with _opened(source) as handle, soundfile.SoundFile(handle) as sound:
-            rate = sound.samplerate
+            rate, channels = sound.samplerate, sound.channels
+            if not MIN_RATE <= rate <= MAX_RATE:
+                raise MediaError(f"sample rate {rate} Hz is outside what xmodal reads ({MIN_RATE:,}-{MAX_RATE:,} Hz)")
             frames = int(max_seconds * rate)
-            samples = sound.read(frames=frames, dtype="float32", always_2d=True)
+            block = max(1024, (1 << 20) // max(1, channels))  # ~4 MB of interleaved samples per read
+            mono = np.concatenate([chunk.mean(axis=1) for chunk in _blocks(sound, frames, block)] or [np.zeros(0, np.float32)])
+    except MediaError:
+        raise
     except soundfile.LibsndfileError as error:
         raise MediaError(f"not a readable audio file: {error.error_string.rstrip('.').lower()}") from None
     except (RuntimeError, TypeError, ValueError) as error:
         raise MediaError(f"not a readable audio file: {error}") from None
-    if samples.shape[0] == 0:
+    if mono.shape[0] == 0:
         raise MediaError("audio file has no samples")
-    mono = np.nan_to_num(samples.mean(axis=1), nan=0.0, posinf=0.0, neginf=0.0)
+    mono = np.nan_to_num(mono, nan=0.0, posinf=0.0, neginf=0.0)
     return Audio(samples=mono.astype(np.float32), sample_rate=rate)
+
+
+def _blocks(sound: soundfile.SoundFile, frames: int, block: int) -> Iterator[np.ndarray]:
+    while frames > 0:
+        chunk = sound.read(frames=min(block, frames), dtype="float32", always_2d=True)
+        if chunk.shape[0] == 0:
+            return
+        frames -= chunk.shape[0]
+        yield chunk
 
 
 def load_text(source: Source, max_chars: int) -> str:

@@ -23,6 +23,7 @@ from xmodal.encoders import aisfx, efficientnet_lite
 from xmodal.encoders.base import Encoder, Modality, ModelInfo, batched
 from xmodal.encoders.media import Audio
 from xmodal.encoders.registry import ModelSpec
+from xmodal.encoders.resample import resample
 from xmodal.encoders.xmodal_heads import load_heads
 
 DIM = 384
@@ -56,12 +57,7 @@ def audio_features(net: aisfx.AisfxEmbeddingNet, frontend: aisfx.AisfxFrontend, 
 
 
 def resample_for_aisfx(samples: torch.Tensor, rate: int) -> torch.Tensor:
-    if rate == aisfx.SAMPLE_RATE:
-        return samples
-    ensure_imports()
-    import torchaudio.functional
-
-    return torchaudio.functional.resample(samples, rate, aisfx.SAMPLE_RATE)
+    return resample(samples, rate, aisfx.SAMPLE_RATE)
 
 
 class XmodalBase(Encoder):
