@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from tests.api.conftest import KEY
 from tests.conftest import solid
@@ -186,3 +190,53 @@ def test_paths_are_shown_even_when_not_utf8(serve, tmp_path: Path) -> None:
     result = next(r for r in client.post("/search", json={"text": "red", "k": 50}).json()["results"] if "caf" in (r["path"] or ""))
     media = client.get(f"/items/{result['id']}/media")
     assert media.status_code == 200 and media.content == name.read_bytes()
+
+
+def test_a_link_swapped_in_after_indexing_is_never_served(serve, rich_corpus, tmp_path) -> None:
+    client = serve()
+    secret = tmp_path / "shadow"
+    secret.write_bytes(b"root:$6$secret:19000:0:99999:7:::\n")
+    image, sound = item_id(client, "green.jpg"), item_id(client, "low.wav")
+    target = rich_corpus / "img" / "green.jpg"
+    target.rename(tmp_path / "green-original.jpg")
+    target.symlink_to(secret)
+    for path in (f"/items/{image}/media", f"/items/{image}/thumbnail"):
+        response = client.get(path)
+        assert response.status_code == 409 and b"root:" not in response.content, path
+    # a link on the way (a directory swapped for a link to a copy of it) is refused too
+    (rich_corpus / "snd").rename(tmp_path / "snd-real")
+    (rich_corpus / "snd").symlink_to(tmp_path / "snd-real")
+    assert client.get(f"/items/{sound}/media").status_code == 409
+    # a FIFO in the file's place is refused at once, not waited on
+    target.unlink()
+    os.mkfifo(target)
+    assert client.get(f"/items/{image}/media").status_code == 409
+    target.unlink()
+    (tmp_path / "green-original.jpg").rename(target)
+    assert client.get(f"/items/{image}/media").content == target.read_bytes()
+
+
+def test_a_changed_file_is_not_served_and_thumbnails_follow_the_file(serve, rich_corpus) -> None:
+    client = serve()
+    path = rich_corpus / "img" / "blue.bmp"
+    blue = item_id(client, "blue.bmp")
+    stat = path.stat()
+    original = path.read_bytes()
+    Image.new("RGB", (32, 24), (250, 10, 10)).save(path.with_suffix(".new.bmp"))  # same size: BMP is uncompressed
+    path.with_suffix(".new.bmp").replace(path)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # size and mtime as recorded: passes the record check
+    swapped = client.get(f"/items/{blue}/thumbnail")
+    assert swapped.status_code == 200 and mean_colour(swapped.content)[0] > 200  # the red file now there
+    path.with_suffix(".old.bmp").write_bytes(original)
+    path.with_suffix(".old.bmp").replace(path)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    restored = client.get(f"/items/{blue}/thumbnail")
+    assert mean_colour(restored.content)[2] > 200  # blue again: the swapped file's thumbnail is not reused
+    path.write_bytes(original + b"\0")  # now really changed: size differs from the record
+    changed = client.get(f"/items/{blue}/media")
+    assert changed.status_code == 409 and "changed since it was indexed" in changed.json()["detail"]
+
+
+def mean_colour(jpeg: bytes) -> tuple[float, float, float]:
+    with Image.open(io.BytesIO(jpeg)) as image:
+        return tuple(float(value) for value in np.asarray(image.convert("RGB"), dtype=np.float32).mean(axis=(0, 1)))

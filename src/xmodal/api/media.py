@@ -1,7 +1,9 @@
 """Serving stored items' files and image thumbnails.
 
 Only a file registered in the store is ever served: the request names an item id, and the path
-comes from the item's row, never from the request.
+comes from the item's row, never from the request. The file is opened without following any link
+and must still be the regular file of the record (size and mtime): an indexed folder is hostile
+ground, where a file may be swapped for a link to /etc/shadow after it was indexed.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import mimetypes
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path as PathParam, Request
 from fastapi.responses import FileResponse, Response
@@ -19,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from xmodal.api.schemas import ErrorResponse
 from xmodal.encoders import MediaError, load_image
+from xmodal.files import UnsafeFile, open_without_links
 from xmodal.search import display_path
 from xmodal.store import Item
 
@@ -26,18 +29,50 @@ router = APIRouter(tags=["media"])
 ItemId = Annotated[int, PathParam(ge=0, le=2**63 - 1, description="an item's id")]
 THUMBNAIL_SIDE = 320
 EXTRA_TYPES = {".flac": "audio/flac", ".opus": "audio/ogg", ".oga": "audio/ogg", ".ogg": "audio/ogg", ".aif": "audio/aiff", ".aiff": "audio/aiff", ".md": "text/markdown"}
-ERRORS = {code: {"model": ErrorResponse} for code in (404, 422)}
+ERRORS = {code: {"model": ErrorResponse} for code in (404, 409, 422)}
 
 
-def registered_file(request: Request, item_id: int) -> Item:
+def registered_item(request: Request, item_id: int) -> Item:
     item = request.app.state.searcher.store.get([item_id]).get(item_id)
     if item is None or item.status != "indexed":
         raise HTTPException(404, f"no indexed item with id {item_id}")
     if item.path is None:
         raise HTTPException(404, f"item {item_id} is an inline text with no file; its text is in GET /items/{item_id}")
-    if not os.path.isfile(item.path):
-        raise HTTPException(404, f"the file of item {item_id} is no longer at {display_path(item.path)}")
     return item
+
+
+def open_registered(item: Item) -> tuple[int, os.stat_result]:
+    """The item's file, opened without following any link and checked against its record: a file
+    swapped, replaced by a link or special file, or changed since it was indexed is not served.
+    The caller closes the descriptor."""
+    where = display_path(item.path)
+    try:
+        descriptor, info = open_without_links(item.path)  # type: ignore[arg-type]
+    except FileNotFoundError:
+        raise HTTPException(404, f"the file of item {item.id} is no longer at {where}") from None
+    except UnsafeFile:
+        raise HTTPException(409, f"the file of item {item.id} at {where} is now a link or not a regular file: not served") from None
+    except OSError as error:
+        raise HTTPException(404, f"the file of item {item.id} cannot be read: {error.strerror or error}") from None
+    if (info.st_size, info.st_mtime) != (item.size, item.mtime):
+        os.close(descriptor)
+        raise HTTPException(409, f"the file of item {item.id} at {where} changed since it was indexed: index it again to serve it")
+    return descriptor, info
+
+
+class OpenedFileResponse(FileResponse):
+    """Starlette's FileResponse (Range, HEAD, ETag) over a file opened and checked already: it reads
+    /proc/self/fd/N, which is that very file even if its path is swapped after the check."""
+
+    def __init__(self, descriptor: int, info: os.stat_result, **options: Any) -> None:
+        super().__init__(f"/proc/self/fd/{descriptor}", stat_result=info, **options)
+        self.descriptor = descriptor
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            os.close(self.descriptor)
 
 
 def media_type(path: str, modality: str) -> str:
@@ -53,34 +88,42 @@ def media_type(path: str, modality: str) -> str:
     summary="The item's original file (supports Range requests)",
 )
 def item_media(item_id: ItemId, request: Request) -> FileResponse:
-    item = registered_file(request, item_id)
+    item = registered_item(request, item_id)
+    descriptor, info = open_registered(item)
     name = display_path(os.path.basename(item.path))  # type: ignore[arg-type]
     headers = {"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"}
-    return FileResponse(item.path, media_type=media_type(item.path, item.modality), headers=headers,  # type: ignore[arg-type]
-                        filename=name, content_disposition_type="inline")
+    return OpenedFileResponse(descriptor, info, media_type=media_type(item.path, item.modality), headers=headers,  # type: ignore[arg-type]
+                              filename=name, content_disposition_type="inline")
 
 
 @router.get("/items/{item_id}/thumbnail", response_class=FileResponse, responses=ERRORS, summary="A JPEG thumbnail of an image item")
 async def item_thumbnail(item_id: ItemId, request: Request) -> Response:
-    item = registered_file(request, item_id)
+    item = registered_item(request, item_id)
     if item.modality != "image":
         raise HTTPException(404, f"item {item_id} is {item.modality}; only images have thumbnails")
-    cache = thumbnail_path(request.app.state.searcher.store.directory, item)
+    descriptor, info = await run_in_threadpool(open_registered, item)
     headers = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
-    if not cache.exists():
-        limit = request.app.state.settings.max_image_pixels
-        try:
-            await run_in_threadpool(write_thumbnail, item.path, cache, limit)
-        except MediaError as error:
-            raise HTTPException(422, f"cannot make a thumbnail of item {item_id}: {error}") from None
-        except OSError:  # a read-only store: make it and send it without caching
-            return Response(await run_in_threadpool(thumbnail_bytes, item.path, limit), media_type="image/jpeg", headers=headers)
+    try:
+        cache = thumbnail_path(request.app.state.searcher.store.directory, item, info)
+        if not cache.exists():
+            limit = request.app.state.settings.max_image_pixels
+            try:
+                data = await run_in_threadpool(thumbnail_bytes, descriptor, limit)
+            except MediaError as error:
+                raise HTTPException(422, f"cannot make a thumbnail of item {item_id}: {error}") from None
+            try:
+                await run_in_threadpool(write_thumbnail, data, cache)
+            except OSError:  # a read-only store: send it without caching
+                return Response(data, media_type="image/jpeg", headers=headers)
+    finally:
+        os.close(descriptor)
     return FileResponse(cache, media_type="image/jpeg", headers=headers)
 
 
-def thumbnail_path(store_directory: Path, item: Item) -> Path:
-    """Cached under the store; the content hash in the name retires a thumbnail when its file changes."""
-    return Path(store_directory) / "thumbnails" / f"{item.id}-{(item.content_hash or 'none')[:16]}.jpg"
+def thumbnail_path(store_directory: Path, item: Item, info: os.stat_result) -> Path:
+    """Cached under the store, named after the item's content and the file's inode and change time,
+    so a file replaced or rewritten in any way (which moves its ctime) never gets an old thumbnail."""
+    return Path(store_directory) / "thumbnails" / f"{item.id}-{(item.content_hash or 'none')[:16]}-{info.st_ino}-{info.st_ctime_ns}.jpg"
 
 
 def remove_thumbnails(store_directory: Path, item_id: int) -> None:
@@ -88,16 +131,21 @@ def remove_thumbnails(store_directory: Path, item_id: int) -> None:
         path.unlink(missing_ok=True)
 
 
-def thumbnail_bytes(path: str, max_pixels: int) -> bytes:
-    image = load_image(path, max_pixels, max_side=THUMBNAIL_SIDE)  # JPEGs decode at reduced scale: fast
+def thumbnail_bytes(descriptor: int, max_pixels: int) -> bytes:
+    with os.fdopen(descriptor, "rb", closefd=False) as handle:
+        image = load_image(handle, max_pixels, max_side=THUMBNAIL_SIDE)  # JPEGs decode at reduced scale: fast
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=85, optimize=True)
     return buffer.getvalue()
 
 
-def write_thumbnail(path: str, cache: Path, max_pixels: int) -> None:
-    data = thumbnail_bytes(path, max_pixels)
+def write_thumbnail(data: bytes, cache: Path) -> None:
+    """Replaces the item's older thumbnails; concurrent requests for one thumbnail each write whole files."""
     cache.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=cache.parent, suffix=".tmp", delete=False) as temporary:
         temporary.write(data)
-    os.replace(temporary.name, cache)  # concurrent requests for one thumbnail each write whole files
+    os.replace(temporary.name, cache)
+    item_id = cache.name.split("-", 1)[0]
+    for older in cache.parent.glob(f"{item_id}-*.jpg"):
+        if older != cache:
+            older.unlink(missing_ok=True)
