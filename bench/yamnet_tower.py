@@ -25,7 +25,7 @@ import numpy as np
 import soundfile
 import torch
 
-from xmodal.compat import ensure_imports
+from xmodal.encoders.resample import resample
 from xmodal.encoders.yamnet import SAMPLE_RATE, embed_clips, load_yamnet, packaged_model_path
 
 SOUNDS = Path(__file__).resolve().parent.parent / "samples" / "corpus" / "sounds"
@@ -35,9 +35,6 @@ CPU = torch.device("cpu")
 def corpus_clips(n: int, seconds: float) -> list[torch.Tensor]:
     """n clips of the corpus's sounds, each looped to `seconds`; the k-th round over the sounds starts
     k x 0.06 s into the loop, so that a larger n gives new patches, not repeats."""
-    ensure_imports()
-    from torchaudio.functional import resample
-
     sounds = []
     for path in sorted(SOUNDS.glob("*.ogg")):
         samples, rate = soundfile.read(path, dtype="float32", always_2d=True)

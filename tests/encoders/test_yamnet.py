@@ -15,8 +15,8 @@ import pytest
 import soundfile
 import torch
 
-from xmodal.compat import ensure_imports
 from xmodal.encoders import yamnet
+from xmodal.encoders.resample import resample
 from xmodal.encoders.tflite_file import TfliteGraph
 from xmodal.encoders.yamnet import PATCH_HOP, PATCH_SAMPLES, SAMPLE_RATE, class_names, embed_clips, load_yamnet
 
@@ -57,9 +57,6 @@ def _noise(seconds: float, seed: int = 0) -> torch.Tensor:
 @pytest.fixture(scope="module")
 def clips() -> dict[str, torch.Tensor]:
     """The corpus's Tux Paint sounds at 16 kHz mono, plus a tone and noise."""
-    ensure_imports()
-    from torchaudio.functional import resample
-
     loaded = {}
     for path in sorted(SOUNDS.glob("*.ogg")):
         samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
