@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from xmodal import __version__
-from xmodal.api import jobs, media, routes
+from xmodal.api import docs, jobs, media, routes, waveform
 from xmodal.api.observability import Metrics, ObservabilityMiddleware, StoreCollector, configure_logging
 from xmodal.api.uploads import BODY_SLACK, BodyLimit, BodyTooLarge, too_large_response
 from xmodal.config import Settings
@@ -36,13 +36,17 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
     if searcher is None:
         Store.open(settings.store)  # a missing store is a clear error now, not a traceback in the lifespan
     configure_logging(settings.log_format)
-    app = FastAPI(title="xmodal", version=__version__, lifespan=lifespan, description="Any-to-any search over images, sounds and texts.")
+    app = FastAPI(
+        title="xmodal", version=__version__, lifespan=lifespan, description="Any-to-any search over images, sounds and texts.",
+        docs_url=None, redoc_url=None,  # served from installed assets by docs.add_offline_docs: no CDN
+    )
     app.state.settings = settings
     app.state.jobs = jobs.JobRunner(settings, lambda: app.state.searcher)
     app.state.metrics = Metrics()
     app.state.metrics.registry.register(StoreCollector(lambda: app.state.searcher.store.counts(), app.state.jobs.counts))
-    for module in (routes, media, jobs):
+    for module in (routes, media, waveform, jobs):
         app.include_router(module.router)
+    docs.add_offline_docs(app)
     routes.document_search_body(app)
     app.mount("/static", StaticFiles(packages=[("xmodal.api", "static")]), name="static")
     _add_middleware(app, settings)

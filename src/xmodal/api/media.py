@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path as PathParam, Request
+from fastapi import APIRouter, HTTPException, Path as PathParam, Query, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -87,13 +87,15 @@ def media_type(path: str, modality: str) -> str:
     "/items/{item_id}/media", response_class=FileResponse, responses={**ERRORS, 206: {"description": "a byte range (Range requests)"}},
     summary="The item's original file (supports Range requests)",
 )
-def item_media(item_id: ItemId, request: Request) -> FileResponse:
+def item_media(
+    item_id: ItemId, request: Request, download: Annotated[bool, Query(description="send it as an attachment (save, not show)")] = False,
+) -> FileResponse:
     item = registered_item(request, item_id)
     descriptor, info = open_registered(item)
     name = display_path(os.path.basename(item.path))  # type: ignore[arg-type]
     headers = {"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"}
     return OpenedFileResponse(descriptor, info, media_type=media_type(item.path, item.modality), headers=headers,  # type: ignore[arg-type]
-                              filename=name, content_disposition_type="inline")
+                              filename=name, content_disposition_type="attachment" if download else "inline")
 
 
 @router.get("/items/{item_id}/thumbnail", response_class=FileResponse, responses=ERRORS, summary="A JPEG thumbnail of an image item")

@@ -15,6 +15,7 @@ from xmodal.api.media import remove_thumbnails
 from xmodal.api.schemas import DeletedResponse, ErrorResponse, HealthResponse, ItemResponse, SearchOptions, SearchRequest, SearchResponse
 from xmodal.api.security import require_api_key
 from xmodal.api.uploads import problems, read_multipart
+from xmodal.api.waveform import remove_waveforms
 from xmodal.search import Part, Query, Searcher, display_path
 from xmodal.store import Store, StoreError
 
@@ -125,6 +126,7 @@ def delete_item(item_id: ItemId, request: Request) -> DeletedResponse:
     finally:
         store.close()
     remove_thumbnails(searcher.store.directory, item_id)
+    remove_waveforms(searcher.store.directory, item_id)
     return DeletedResponse(deleted=item_id)
 
 
