@@ -354,8 +354,9 @@ def test_the_query_lives_in_the_url_and_back_and_forward_work(page, pages: Pages
     settled(page)
     assert card_names(page, "image")[0] == "blue.bmp"
 
-    shared = first_search_done(pages.new(f"{server_url}/?q=green&kinds=image&mode=vector"))
+    shared = first_search_done(pages.new(f"{server_url}/?q=green&kinds=image&mode=vector&k=7"))  # k not in the menu: 24
     assert card_names(shared)[0] == "green.jpg" and set(shared.locator("#results .badge").all_text_contents()) == {"image"}
+    assert shared.locator("#page-size").input_value() == "24" and shared.locator("#error").is_hidden()
     assert not shared.get_by_role("checkbox", name="Sounds").is_checked() and shared.get_by_role("checkbox", name="Images").is_checked()
 
     like = card_named(page, "green.jpg").get_attribute("data-id")

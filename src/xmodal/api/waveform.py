@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import soundfile
@@ -64,7 +65,7 @@ def measure(descriptor: int, max_seconds: float) -> WaveformResponse:
     return WaveformResponse(duration=round(max(duration, audio.seconds), 3), peaks=peaks(audio.samples), peaks_seconds=round(audio.seconds, 3))
 
 
-def header_seconds(handle) -> float | None:
+def header_seconds(handle: BinaryIO) -> float | None:
     """The length the file's header gives, so sounds longer than what is decoded show their real
     duration; None where the format does not say (frames unknown)."""
     try:

@@ -59,6 +59,7 @@ function applyUrl() {
   for (const box of document.querySelectorAll('input[name="modality"]')) box.checked = kinds.includes(box.value);
   $("mode").value = SCORES[params.get("mode")] ? params.get("mode") : "vector";
   for (const [name, field] of Object.entries(URL_FIELDS)) $(field).value = params.get(name) || (name === "k" ? DEFAULT_PAGE : "");
+  if (!$("page-size").value) $("page-size").value = DEFAULT_PAGE;  // a k the menu does not offer
   if ([...Object.keys(URL_FIELDS)].some((name) => name !== "k" && params.has(name))) document.querySelector(".more-options").open = true;
   const like = Number.parseInt(params.get("like") || "", 10);
   if (Number.isInteger(like) && like >= 0) setLike({ id: like, name: state.like?.id === like ? state.like.name : `item ${like}` }, true);
