@@ -16,12 +16,13 @@ from xmodal.training.manifest import Record, caption_key, read_manifest, split_r
 def test_manifest_lines_are_pairs_with_paths_relative_to_the_manifest(tmp_path: Path) -> None:
     manifest = tmp_path / "pairs.jsonl"
     lines = [{"image": "a.png", "text": "A dog."}, {"audio": "/abs/bark.ogg", "text": "Barking"},
-             {"image": "b.png", "audio": "b.ogg", "concept": "c", "category": "x", "texts": ["other"]}]
+             {"image": "b.png", "audio": "b.ogg", "concept": "c", "category": "x", "texts": ["other"], "source": "scratch"}]
     manifest.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n")
     first, second, third = read_manifest(manifest)
     assert (first.image, first.concept, first.group) == (tmp_path / "a.png", "dog", "dog")
     assert second.audio == Path("/abs/bark.ogg")
     assert (third.concept, third.category, third.texts, third.group) == ("c", "x", ("other",), "c")
+    assert (first.source, third.source) == ("", "scratch")
 
 
 def test_a_line_that_is_not_a_pair_names_its_line(tmp_path: Path) -> None:

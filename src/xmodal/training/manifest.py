@@ -6,6 +6,7 @@ One JSON object per line; any two of `image`, `audio`, `text` make a pair:
     {"audio": "bark.ogg", "text": "A dog barking."}
     {"image": "dog.png", "audio": "bark.ogg"}
     {"concept": "animals/dog", "category": "animals", "image": ..., "audio": ..., "text": ..., "texts": [...]}
+    {"source": "scratch", "concept": ..., ...}    (which data set the pair comes from)
 
 `texts` are other phrasings used in training (the first `text` is the one evaluated); relative
 paths are relative to the manifest. Records are grouped by a caption key ("A dog." and "dog"
@@ -32,6 +33,7 @@ class Record:
     texts: tuple[str, ...] = ()
     image: Path | None = None
     audio: Path | None = None
+    source: str = ""
 
     @property
     def group(self) -> str:
@@ -65,7 +67,8 @@ def read_manifest(path: Path) -> list[Record]:
         media = {key: _resolve(base, row[key]) for key in ("image", "audio") if row.get(key)}
         concept = row.get("concept") or (caption_key(row["text"]) if row.get("text") else str(next(iter(media.values()))))
         texts = tuple(text for text in row.get("texts", ()) if isinstance(text, str) and text.strip())
-        records.append(Record(concept=str(concept), category=str(row.get("category", "")), text=row.get("text"), texts=texts, **media))
+        records.append(Record(concept=str(concept), category=str(row.get("category", "")), text=row.get("text"), texts=texts,
+                              source=str(row.get("source", "")), **media))
     return records
 
 
