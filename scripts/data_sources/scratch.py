@@ -155,10 +155,10 @@ def collect_sounds(folder: Path, result: ManifestBuild) -> dict[str, list[tuple[
         if path.suffix.lower() not in (".wav", ".mp3"):
             continue
         folder_name = path.parent.name
-        if folder_name in DROPPED_SOUND_FOLDERS:
+        entry = SOUNDS.get(path.stem, ())
+        if entry == () and folder_name in DROPPED_SOUND_FOLDERS:
             result.drop(f"sound: {DROPPED_SOUND_FOLDERS[folder_name]}", path.stem)
             continue
-        entry = SOUNDS.get(path.stem, ())
         if entry == ():
             result.drop("sound: not in the caption table", path.stem)
             continue
