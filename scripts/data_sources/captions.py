@@ -14,9 +14,9 @@ from pathlib import Path
 # Nouns that read wrong with "a" ("a rain", "a snow"); the caption is then the bare noun.
 MASS_NOUNS = frozenset("""
 applause bacon bread broccoli butter candy cash cheese chocolate coffee corn cotton dirt dust electricity
-fire firewood fog food fruit fuel garlic grass gravel hail hair honey ice juice laundry lava lightning
-luggage lumber meat milk money mud music oil pasta popcorn rain rice salt sand smoke snow soap soup
-spaghetti steam sugar sushi tea thunder toast traffic water weather wheat wind wine wood wool yogurt
+fire firewood fog food fruit fuel garlic grass gravel hail hair honey ice juice laundry lava lightning liquor
+underwear citrus compost bacteria barley trash furniture equipment jewelry clothing garbage luggage lumber meat milk money
+mud music oil pasta popcorn rain rice salt sand smoke snow soap soup spaghetti steam sugar sushi tea thunder toast traffic water weather wheat wind wine wood wool yogurt
 """.split())
 # Words that end in "s" but are singular, so they still take "a"/"an".
 SINGULAR_S = frozenset("""
@@ -87,4 +87,4 @@ def english_vocabulary() -> frozenset[str]:
 
 def all_english(words: list[str], vocabulary: frozenset[str]) -> bool:
     """Every word of more than two letters is a whole word of the vocabulary."""
-    return bool(words) and all(word in vocabulary for word in words if len(word) > 2)
+    return all(word in vocabulary for word in words if len(word) > 2)

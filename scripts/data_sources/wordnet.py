@@ -33,6 +33,8 @@ class WordNet:
             pointer_count = int(fields[3])
             senses = int(fields[2])
             self._index[fields[0]] = [int(offset) for offset in fields[6 + pointer_count: 6 + pointer_count + senses]]
+        self._adjectives = {line.split(" ", 1)[0] for line in (folder / "index.adj").read_text(encoding="latin-1").splitlines()
+                            if not line.startswith(" ")}
         self._exceptions = {}
         for line in (folder / "noun.exc").read_text(encoding="latin-1").splitlines():
             inflected, base = line.split()[:2]
@@ -61,6 +63,11 @@ class WordNet:
     def is_concrete(self, phrase: str, senses: int = 1) -> bool:
         """Whether one of the ``senses`` most common senses is something a picture can show."""
         return any(name in CONCRETE for name in self.lexnames(phrase)[:senses])
+
+    def is_adjective(self, word: str) -> bool:
+        """An adjective that is not mainly a noun ("electric", "australian"; not "water")."""
+        lowered = word.lower()
+        return lowered in self._adjectives and len(self.lexnames(lowered)) <= 1
 
     def knows(self, phrase: str) -> bool:
         return self.base_form(phrase) is not None
