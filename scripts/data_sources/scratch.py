@@ -13,13 +13,13 @@ holds the picture's.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
 from data_sources.captions import name_words, with_article
 from data_sources.fetch import fetch_debs
 from data_sources.manifest import ManifestBuild
 from data_sources.media import audio_problem, make_thumbnail
+from data_sources.pairing import Item, pair_by_concept
 
 NAME = "scratch"
 PACKAGE = "scratch"
@@ -125,31 +125,15 @@ def build(cache: Path, reserved: frozenset[str], *, max_side: int = 512) -> Mani
     result = ManifestBuild(NAME, credits=CREDITS.format(version=versions[PACKAGE]))
     sounds = collect_sounds(media / "Sounds", result)
     pictures = collect_pictures(media, cache / f"images-{max_side}", max_side, result)
-    for concept, caption, image, category, origin in pictures:
-        record = {"concept": f"scratch/{concept}", "category": category, "image": image, "text": caption}
-        queue = sounds.get(concept)
-        if queue:
-            sound_concept, sound_caption, sound, sound_category = queue.pop(0)
-            queue.append((sound_concept, sound_caption, sound, sound_category))  # share sounds over all pictures
-            record.update(audio=sound, text=sound_caption, texts=[caption])
-            result.notes["pictures paired with a sound"] += 1
-            used = result.notes.setdefault("_used", set())
-            used.add(sound)
-            result.add(record, (origin, sound))
-        else:
-            result.add(record, (origin,))
-    used = result.notes.pop("_used", set())
-    for queue in sounds.values():
-        for concept, caption, sound, category in queue:
-            if sound not in used:
-                result.add({"concept": f"scratch/{concept}", "category": category, "audio": sound, "text": caption}, (sound,))
+    for record, origins in pair_by_concept(NAME, pictures, sounds):
+        result.add(record, origins)
     result.drop_reserved(reserved)
     return result
 
 
-def collect_sounds(folder: Path, result: ManifestBuild) -> dict[str, list[tuple[str, str, Path, str]]]:
-    """Usable sounds grouped by concept: concept -> [(concept, caption, path, category)]."""
-    by_concept: dict[str, list] = defaultdict(list)
+def collect_sounds(folder: Path, result: ManifestBuild) -> list[Item]:
+    """The usable, captioned sounds."""
+    sounds = []
     seen: dict[str, str] = {}
     for path in sorted(folder.rglob("*")):
         if path.suffix.lower() not in (".wav", ".mp3"):
@@ -171,12 +155,12 @@ def collect_sounds(folder: Path, result: ManifestBuild) -> dict[str, list[tuple[
             continue
         seen[digest] = path.stem
         concept, caption = entry
-        by_concept[concept].append((concept, caption, path, f"sounds/{folder_name.lower()}"))
-    return by_concept
+        sounds.append(Item(concept, f"sounds/{folder_name.lower()}", caption, path, path))
+    return sounds
 
 
-def collect_pictures(media: Path, images_dir: Path, max_side: int, result: ManifestBuild) -> list[tuple]:
-    """Costumes and backgrounds with a caption: [(concept, caption, thumbnail, category, source file)]."""
+def collect_pictures(media: Path, images_dir: Path, max_side: int, result: ManifestBuild) -> list[Item]:
+    """Costumes and backgrounds with a caption."""
     pictures = []
     for path in sorted((media / "Costumes").rglob("*")) + sorted((media / "Backgrounds").rglob("*")):
         if path.suffix.lower() not in IMAGE_EXTENSIONS:
@@ -197,7 +181,7 @@ def collect_pictures(media: Path, images_dir: Path, max_side: int, result: Manif
                 continue
         concept = concept_of(caption)
         category = f"{relative.parts[0].lower()}/{relative.parts[1].lower()}"
-        pictures.append((concept, caption, dst, category, path))
+        pictures.append(Item(concept, category, caption, dst, path))
     return pictures
 
 
