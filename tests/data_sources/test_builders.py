@@ -1,0 +1,92 @@
+"""Pure parts of the builders: the OpenTTD catalogue, MIDI writing, pairing, and the manifest line."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+from data_sources.fluidsynth import GM_INSTRUMENTS, _varlen, midi_file, presets
+from data_sources.manifest import ManifestBuild, manifest_line
+from data_sources.opensfx import CAPTIONS, parse_cat
+from data_sources.pairing import Item, pair_by_concept
+from xmodal.training.manifest import read_manifest
+
+
+def _wav(samples: bytes) -> bytes:
+    fmt = struct.pack("<HHIIHH", 1, 1, 8000, 16000, 2, 16)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(samples)) + samples
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def _cat(entries: list[tuple[str, bytes]]) -> bytes:
+    table, blobs = bytearray(), bytearray()
+    start = 8 * len(entries)
+    for name, wav in entries:
+        encoded = name.encode("latin-1") + b"\0"
+        table += struct.pack("<II", (start + len(blobs)) | 1 << 31, len(wav))
+        blobs += bytes([len(encoded)]) + encoded + wav + b"\0\0"  # padding between entries, as in opensfx.cat
+    return bytes(table + blobs)
+
+
+def test_opensfx_catalogue_is_parsed_into_titled_wavs() -> None:
+    cow, horse = _wav(b"\x01\x00" * 50), _wav(b"\x02\x00" * 80)
+    entries = parse_cat(_cat([('"Cow". Original "moo.wav" by "someone". License: CC0.', cow),
+                              ('"Horse". By Janis Lukss. License: CC-BY-3.0.', horse)]))
+    assert [(e.index, e.title, e.wav) for e in entries] == [(0, "Cow", cow), (1, "Horse", horse)]
+    assert entries[0].name.endswith("License: CC0.")
+    assert CAPTIONS["Cow"] == ("cow", "animals", "a cow mooing")
+
+
+def test_a_broken_catalogue_entry_is_reported() -> None:
+    data = bytearray(_cat([('"Cow".', _wav(b"\x00\x00" * 10))]))
+    data[8 + 1 + len('"Cow".') + 1] = ord("X")  # corrupt the RIFF magic
+    with pytest.raises(ValueError, match="entry 0"):
+        parse_cat(bytes(data))
+
+
+def test_midi_file_selects_bank_and_program_and_plays_every_note() -> None:
+    assert _varlen(0) == b"\x00" and _varlen(127) == b"\x7f" and _varlen(128) == b"\x81\x00" and _varlen(480) == b"\x83\x60"
+    midi = midi_file(2, 123, [(60, 0.0, 1.0), (64, 0.5, 1.0)])
+    assert midi[:4] == b"MThd" and midi[14:18] == b"MTrk"
+    assert struct.unpack(">I", midi[18:22])[0] == len(midi) - 22
+    assert b"\xb0\x00\x02" in midi and b"\xc0\x7b" in midi  # bank 2, program 123 on channel 1
+    assert midi.count(b"\x90\x3c\x64") == 1 and midi.count(b"\x90\x40\x64") == 1
+    drums = midi_file(128, 0, [(36, 0.0, 0.2)])
+    assert b"\x99\x24\x64" in drums and b"\xc0" not in drums[22:]  # drum channel 10, no program change
+
+
+def test_every_general_midi_program_has_an_entry() -> None:
+    assert len(GM_INSTRUMENTS) == 128
+    assert GM_INSTRUMENTS[56] == "a trumpet" and GM_INSTRUMENTS[19] == "a church organ" and GM_INSTRUMENTS[40] == "a violin"
+    assert {(bank, program) for bank, program, _, _ in presets()} >= {(0, 0), (1, 123), (5, 125), (128, 0)}
+
+
+def test_sounds_pair_with_pictures_of_their_concept(tmp_path: Path) -> None:
+    dog1, dog2, cat = (Item("dog", "animals", "a dog", tmp_path / f"{n}.png", tmp_path / f"{n}.gif") for n in ("d1", "d2", "c"))
+    cat = Item("cat", "animals", "a cat", tmp_path / "c.png", tmp_path / "c.gif")
+    bark = Item("dog", "sounds/animal", "a dog barking", tmp_path / "bark.wav", tmp_path / "bark.wav")
+    owl = Item("owl", "sounds/animal", "an owl hooting", tmp_path / "owl.wav", tmp_path / "owl.wav")
+    records = [record for record, _ in pair_by_concept("s", [dog1, dog2, cat], [bark, owl])]
+    assert records[0]["audio"] == records[1]["audio"] == bark.path  # one bark serves both dog pictures
+    assert records[0]["text"] == "a dog barking" and records[0]["texts"] == ["a dog"]
+    assert "audio" not in records[2] and records[2]["text"] == "a cat"
+    assert records[3] == {"concept": "s/owl", "category": "sounds/animal", "audio": owl.path, "text": "an owl hooting"}
+
+
+def test_manifest_lines_have_a_fixed_shape_and_read_back(tmp_path: Path) -> None:
+    line = manifest_line("mdi", concept="mdi/fire-truck", category="icons/transportation", text="a fire truck",
+                         image=tmp_path / "fire-truck.png", texts=["a fire engine", "a fire truck", "A Fire Truck", ""])
+    assert list(line) == ["source", "concept", "category", "image", "text", "texts"]
+    assert line["texts"] == ["a fire engine"]
+    with pytest.raises(ValueError, match="image or a sound"):
+        manifest_line("mdi", concept="x", category="y", text="no media")
+    build = ManifestBuild("mdi")
+    build.add({"concept": "mdi/fire-truck", "category": "icons/transportation", "image": tmp_path / "fire-truck.png",
+               "text": "a fire truck", "texts": ["a fire engine"]})
+    build.write(tmp_path / "manifest.jsonl")
+    assert json.loads((tmp_path / "manifest.jsonl").read_text())["source"] == "mdi"
+    (record,) = read_manifest(tmp_path / "manifest.jsonl")
+    assert (record.source, record.image, record.texts) == ("mdi", tmp_path / "fire-truck.png", ("a fire engine",))
