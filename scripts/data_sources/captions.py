@@ -15,7 +15,7 @@ from pathlib import Path
 MASS_NOUNS = frozenset("""
 applause bacon bread broccoli butter candy cash cheese chocolate coffee corn cotton dirt dust electricity
 fire firewood fog food fruit fuel garlic grass gravel hail hair honey ice juice laundry lava lightning liquor
-underwear citrus compost bacteria barley trash furniture equipment jewelry clothing garbage luggage lumber meat milk money
+underwear citrus compost powder bacteria barley trash furniture equipment jewelry clothing garbage luggage lumber meat milk money
 mud music oil pasta popcorn rain rice salt sand smoke snow soap soup spaghetti steam sugar sushi tea thunder toast traffic water weather wheat wind wine wood wool yogurt
 """.split())
 # Words that end in "s" but are singular, so they still take "a"/"an".
@@ -61,8 +61,8 @@ def indefinite_article(word: str) -> str:
     word = word.lower()
     if word.startswith(AN_WORDS):
         return "an"
-    if word.startswith(A_WORDS):
-        return "a"
+    if word.startswith(A_WORDS) or re.match(r"u[bcdfghjklmnpqrstvwxz][aeiou]", word):
+        return "a"  # a "you" sound: a unicorn, a utility pole (but an umbrella, an urn)
     return "an" if word[:1] in set("aeiou") else "a"
 
 

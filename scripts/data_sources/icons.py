@@ -40,6 +40,7 @@ scratch blocks terminal archive sms vip automatic data sheet clear filter filter
 manager assistant chart gender load bolt logs nutrition induction power domain shopping nature prescription record
 album video cast panorama reproduction connection queue analytics invoice script sound audio switch motion
 terror prohibit inset baseline like placeholder grid department menu navigation random grip female male
+celsius fahrenheit kelvin hash divide minimal type twirl movement
 """.split())
 
 
@@ -72,7 +73,7 @@ def icon_caption(name: str, net: WordNet, vocabulary: frozenset[str], senses: in
         return None  # English: a noun WordNet knows, or a whole word of the MiniLM vocabulary
     phrase = " ".join(words)
     if len(words) == 1 or net.knows(phrase):
-        concrete = net.is_concrete(phrase, senses)
+        concrete = net.is_concrete(phrase, senses) and not net.is_proper(phrase)
     elif len(words) == 2 and net.is_concrete(words[0], 1) and net.is_adjective(words[1]):
         phrase = f"{words[1]} {words[0]}"  # MDI puts the noun first: "guitar-electric" is an electric guitar
         concrete = True

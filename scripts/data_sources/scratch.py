@@ -209,5 +209,4 @@ def concept_of(caption: str) -> str:
     if words and words[0] in ("a", "an", "the"):
         words = words[1:]
     noun = " ".join(words)
-    noun = PAIR_ALIASES.get(noun, noun)
-    return noun[:-1] if noun.endswith("s") and not noun.endswith("ss") and noun not in ("bubbles", "footsteps") else noun
+    return PAIR_ALIASES.get(noun, noun)

@@ -64,6 +64,15 @@ class WordNet:
         """Whether one of the ``senses`` most common senses is something a picture can show."""
         return any(name in CONCRETE for name in self.lexnames(phrase)[:senses])
 
+    def is_proper(self, phrase: str) -> bool:
+        """Whether the most common sense is a name ("Hungary", "Aries", "Black Sea"), not a kind of thing."""
+        lemma = self.base_form(phrase)
+        if lemma is None:
+            return False
+        offset = self._index[lemma][0]
+        written = self._data[offset: offset + 200].split()[4].decode("latin-1")
+        return written[:1].isupper()
+
     def is_adjective(self, word: str) -> bool:
         """An adjective that is not mainly a noun ("electric", "australian"; not "water")."""
         lowered = word.lower()

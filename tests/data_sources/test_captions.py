@@ -24,7 +24,8 @@ def test_name_words(name: str, words: list[str]) -> None:
 @pytest.mark.parametrize("phrase, caption", [
     ("fire truck", "a fire truck"), ("apple", "an apple"), ("umbrella", "an umbrella"), ("unicorn", "a unicorn"),
     ("hour glass", "an hour glass"), ("rain", "rain"), ("flowers", "flowers"), ("bus", "a bus"), ("octopus", "an octopus"),
-    ("a dog", "a dog"), ("glasses", "glasses"), ("euro coin", "a euro coin"),
+    ("a dog", "a dog"), ("glasses", "glasses"), ("euro coin", "a euro coin"), ("utility pole", "a utility pole"),
+    ("umbrella stand", "an umbrella stand"), ("urn", "an urn"),
 ])
 def test_with_article(phrase: str, caption: str) -> None:
     assert with_article(phrase) == caption
@@ -61,13 +62,14 @@ def _tiny_wordnet(folder: Path) -> WordNet:
     """A WordNet 3.0 noun database in the real file format, with a handful of senses."""
     senses = {"cow": ["05"], "truck": ["06"], "fire_truck": ["06"], "fire": ["19", "06"], "shield": ["06"],
               "sun": ["17"], "sync": ["04"], "layer": ["04"], "chess": ["04"], "rook": ["06", "05"],
-              "guitar": ["06"], "electric": ["07"], "car": ["06"], "limousine": ["06"]}
+              "guitar": ["06"], "electric": ["07"], "car": ["06"], "limousine": ["06"], "hungary": ["15"]}
     data, index = bytearray(b"  1 licence header line\n"), []
     for lemma, lex_files in sorted(senses.items()):
         offsets = []
         for lex_file in lex_files:
             offsets.append(f"{len(data):08d}")
-            data += f"{len(data):08d} {lex_file} n 01 {lemma} 0 000 | gloss\n".encode()
+            written = lemma.capitalize() if lemma == "hungary" else lemma  # a name is written with a capital
+            data += f"{len(data):08d} {lex_file} n 01 {written} 0 000 | gloss\n".encode()
         index.append(f"{lemma} n {len(offsets)} 0 {len(offsets)} 0 {' '.join(offsets)}  ")
     (folder / "data.noun").write_bytes(bytes(data))
     (folder / "index.noun").write_text("  1 licence header line\n" + "\n".join(index) + "\n")
@@ -93,3 +95,5 @@ def test_wordnet_reader_and_icon_captions(tmp_path: Path) -> None:
     assert icon_caption("arrow-left-bold", net, vocabulary) is None           # interface glyph
     assert icon_caption("cow-off", net, vocabulary) is None
     assert icon_caption("cow2", net, vocabulary) is None
+    assert net.is_proper("hungary") and not net.is_proper("cow")
+    assert icon_caption("hungary", net, vocabulary | {"hungary"}) is None     # a country's outline, not a thing
