@@ -10,6 +10,7 @@ import hashlib
 import shutil
 import subprocess
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -57,14 +58,11 @@ def make_thumbnail(src: Path, dst: Path, max_side: int, *, on_white: bool, max_p
                 return error
             src = rendered
         try:
-            with Image.open(src) as image:
-                width, height = image.size
-                if width * height > max_pixels:
-                    return (f"image is {width}x{height} ({width * height / 1e6:.0f} MP), "
-                            f"over the {max_pixels / 1e6:.0f} MP decompression-bomb limit")
-                image.draft("RGBA", (max_side, max_side))
-                image.load()
-                rgba = image.convert("RGBA")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size check below says it
+                rgba = _open_rgba(src, max_side, max_pixels)
+            if isinstance(rgba, str):
+                return rgba
         except Image.DecompressionBombError as error:  # Pillow's own limit, met before ours can look
             return f"image is over the decompression-bomb limit ({error})"
         except (OSError, ValueError) as error:
@@ -83,11 +81,16 @@ def make_thumbnail(src: Path, dst: Path, max_side: int, *, on_white: bool, max_p
     return None
 
 
-def is_blank(path: Path, min_std: float = 4.0) -> bool:
-    """A picture with (almost) one colour: a solid background or an empty canvas."""
-    with Image.open(path) as image:
-        grey = np.asarray(image.convert("L"), dtype=np.float32)
-    return float(grey.std()) < min_std
+def _open_rgba(src: Path, max_side: int, max_pixels: int) -> Image.Image | str:
+    """The image as RGBA (decoded at reduced size where the format allows), or why it is refused."""
+    with Image.open(src) as image:
+        width, height = image.size
+        if width * height > max_pixels:
+            return (f"image is {width}x{height} ({width * height / 1e6:.0f} MP), "
+                    f"over the {max_pixels / 1e6:.0f} MP decompression-bomb limit")
+        image.draft("RGBA", (max_side, max_side))
+        image.load()
+        return image.convert("RGBA")
 
 
 def dbfs(value: float) -> float:

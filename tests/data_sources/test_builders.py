@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from data_sources.fluidsynth import GM_INSTRUMENTS, _varlen, midi_file, presets
+from PIL import Image
+
 from data_sources.manifest import ManifestBuild, manifest_line
+from data_sources.media import make_thumbnail
 from data_sources.opensfx import CAPTIONS, parse_cat
 from data_sources.pairing import Item, pair_by_concept
 from xmodal.training.manifest import read_manifest
@@ -90,3 +93,20 @@ def test_manifest_lines_have_a_fixed_shape_and_read_back(tmp_path: Path) -> None
     assert json.loads((tmp_path / "manifest.jsonl").read_text())["source"] == "mdi"
     (record,) = read_manifest(tmp_path / "manifest.jsonl")
     assert (record.source, record.image, record.texts) == ("mdi", tmp_path / "fire-truck.png", ("a fire engine",))
+
+
+def test_thumbnails_refuse_bombs_and_empty_pictures_and_keep_or_flatten_alpha(tmp_path: Path) -> None:
+    half = Image.new("RGBA", (40, 20), (0, 0, 0, 0))
+    half.paste((200, 0, 0, 255), (0, 0, 20, 20))
+    half.save(tmp_path / "half.png")
+    assert make_thumbnail(tmp_path / "half.png", tmp_path / "kept.png", 10, on_white=False) is None
+    kept = Image.open(tmp_path / "kept.png")
+    assert (kept.mode, kept.size, kept.getpixel((9, 2))[3]) == ("RGBA", (10, 5), 0)
+    assert make_thumbnail(tmp_path / "half.png", tmp_path / "flat.png", 10, on_white=True) is None
+    flat = Image.open(tmp_path / "flat.png")
+    assert (flat.mode, flat.getpixel((9, 2)), flat.getpixel((1, 2))) == ("RGB", (255, 255, 255), (200, 0, 0))
+    assert "decompression-bomb" in make_thumbnail(tmp_path / "half.png", tmp_path / "no.png", 10, on_white=False,
+                                                  max_pixels=799)
+    Image.new("RGBA", (8, 8), (0, 0, 0, 0)).save(tmp_path / "empty.png")
+    assert make_thumbnail(tmp_path / "empty.png", tmp_path / "no.png", 10, on_white=False) == "fully transparent image"
+    assert not (tmp_path / "no.png").exists()
