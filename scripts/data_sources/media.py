@@ -64,7 +64,7 @@ def make_thumbnail(src: Path, dst: Path, max_side: int, *, on_white: bool, max_p
             if isinstance(rgba, str):
                 return rgba
         except Image.DecompressionBombError as error:  # Pillow's own limit, met before ours can look
-            return f"image is over the decompression-bomb limit ({error})"
+            return f"over Pillow's decompression-bomb limit: {error}"
         except (OSError, ValueError) as error:
             return f"unreadable image: {error}"
     rgba.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
@@ -86,8 +86,8 @@ def _open_rgba(src: Path, max_side: int, max_pixels: int) -> Image.Image | str:
     with Image.open(src) as image:
         width, height = image.size
         if width * height > max_pixels:
-            return (f"image is {width}x{height} ({width * height / 1e6:.0f} MP), "
-                    f"over the {max_pixels / 1e6:.0f} MP decompression-bomb limit")
+            return (f"over the {max_pixels / 1e6:.0f} MP decompression-bomb limit: "
+                    f"image is {width}x{height} ({width * height / 1e6:.0f} MP)")
         image.draft("RGBA", (max_side, max_side))
         image.load()
         return image.convert("RGBA")
