@@ -40,7 +40,7 @@ scratch blocks terminal archive sms vip automatic data sheet clear filter filter
 manager assistant chart gender load bolt logs nutrition induction power domain shopping nature prescription record
 album video cast panorama reproduction connection queue analytics invoice script sound audio switch motion
 terror prohibit inset baseline like placeholder grid department menu navigation random grip female male
-celsius fahrenheit kelvin hash divide minimal type twirl movement
+celsius fahrenheit kelvin hash divide minimal type twirl movement counter sliders
 """.split())
 
 
