@@ -15,6 +15,7 @@ from rich.text import Text
 from rich.table import Table
 
 from xmodal.config import DEFAULT_MODEL, Settings
+from xmodal.errors import Invalid, XmodalError, validation_message
 
 app = typer.Typer(help="xmodal: search images, sounds and texts with any of them.", no_args_is_help=True, add_completion=False)
 err = Console(stderr=True)
@@ -25,21 +26,22 @@ MODALITY = typer.Option(None, "--modality", "-m", help="target modality (image, 
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Known failures print one line and exit 2; no traceback for a user error."""
-    from xmodal.encoders import MediaError, UnsupportedModality
-    from xmodal.search import ItemNotFound
-    from xmodal.store import StoreError
-
+    """A failure a user can fix (an XmodalError) prints one line and exits 2; anything else is a bug
+    and keeps its traceback."""
     try:
         yield
-    except ValidationError as error:
-        problem = error.errors()[0]
-        name = ".".join(str(part) for part in problem["loc"])
-        err.print(f"[red]xmodal: error:[/red] invalid setting {name} (flag or XMODAL_{name.upper()}): {problem['msg']}", highlight=False)
-        raise typer.Exit(2) from None
-    except (StoreError, MediaError, UnsupportedModality, ItemNotFound, ValueError, FileNotFoundError) as error:
+    except XmodalError as error:
         err.print(f"[red]xmodal: error:[/red] {error}", highlight=False)
         raise typer.Exit(2) from None
+
+
+def load_settings(**flags: object) -> Settings:
+    """Defaults < config file < environment < the flags given; a bad value is a user error."""
+    try:
+        return Settings().with_overrides(**flags)
+    except ValidationError as error:
+        named = validation_message(error.errors(), lambda name: f"{name} (flag or XMODAL_{name.upper()})")
+        raise Invalid(f"invalid setting {named}") from None
 
 
 @app.command()
@@ -63,7 +65,7 @@ def index(
     from xmodal.store import Store
 
     with user_errors():
-        settings = Settings().with_overrides(
+        settings = load_settings(
             store=store, model=model, device=device, batch_size=batch_size, workers=workers,
             index_type=index_type, max_audio_seconds=max_audio_seconds,
         )
@@ -108,7 +110,7 @@ def check(
     from xmodal.store import Store
 
     with user_errors():
-        settings = Settings().with_overrides(store=store)
+        settings = load_settings(store=store)
         target = Store.open(settings.store, writable=True, repair=False)  # the lock: no job may write meanwhile
         problems = target.verify()
         for problem in problems:
@@ -131,7 +133,7 @@ def info(store: Optional[Path] = STORE, as_json: bool = typer.Option(False, "--j
     from xmodal.store.vectors import gpu_available
 
     with user_errors():
-        settings = Settings().with_overrides(store=store)
+        settings = load_settings(store=store)
         target = Store.open(settings.store)
         report = {
             "store": str(settings.store), "model": target.model, "items": target.counts(),
@@ -172,7 +174,7 @@ def search(
     from xmodal.search.batch import run_batch, run_query
 
     with user_errors():
-        settings = Settings().with_overrides(store=store, device=device)
+        settings = load_settings(store=store, device=device)
     given = {name: value for name, value in (("text", text), ("image", image), ("audio", audio), ("item", item)) if value is not None}
     if queries is None and len(given) != 1:
         err.print("xmodal: error: give exactly one of --text, --image, --audio, --item (or --queries FILE)")
@@ -182,18 +184,26 @@ def search(
             try:
                 query = BatchQuery(**{key: str(value) for key, value in given.items()}, modality=modality or None, k=k)
             except ValidationError as error:
-                raise ValueError(error.errors()[0]["msg"]) from None
+                raise Invalid(validation_message(error.errors())) from None
         searcher = Searcher.open(settings)
         if queries is not None:
-            with open(queries, encoding="utf-8", errors="replace") as lines:
-                for record in run_batch(searcher, lines, settings):
-                    typer.echo(json.dumps(record, ensure_ascii=False))
+            for record in run_batch(searcher, _query_lines(queries), settings):
+                typer.echo(json.dumps(record, ensure_ascii=False))
             return
         hits = run_query(searcher, query, settings)
     if as_json:
         typer.echo(json.dumps({"results": [hit.to_dict() for hit in hits]}, ensure_ascii=False))
     else:
         _print_hits(hits)
+
+
+def _query_lines(path: Path) -> Iterator[str]:
+    try:
+        lines = open(path, encoding="utf-8", errors="replace")
+    except OSError as error:
+        raise Invalid(f"cannot read the queries file {path}: {error.strerror or error}") from None
+    with lines:
+        yield from lines
 
 
 def _print_hits(hits: list) -> None:
@@ -217,7 +227,7 @@ def serve(
     from xmodal.api import create_app
 
     with user_errors():
-        settings = Settings().with_overrides(store=store, host=host, port=port, device=device)
+        settings = load_settings(store=store, host=host, port=port, device=device)
         application = create_app(settings)
         err.print(f"xmodal: serving {settings.store} at http://{settings.host}:{settings.port}/  (API docs: /docs)")
         uvicorn.run(application, host=settings.host, port=settings.port, log_level="info", access_log=False)  # the app logs each request

@@ -11,6 +11,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+from xmodal.errors import Invalid
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -93,13 +95,13 @@ class ConfigFile(PydanticBaseSettingsSource):
             with open(path, "rb") as handle:
                 self.values: dict[str, Any] = tomllib.load(handle)
         except OSError as error:
-            raise ValueError(f"config file {path} ({CONFIG_ENV}): {error.strerror or error}") from None
+            raise Invalid(f"config file {path} ({CONFIG_ENV}): {error.strerror or error}") from None
         except tomllib.TOMLDecodeError as error:
-            raise ValueError(f"config file {path} ({CONFIG_ENV}) is not valid TOML: {error}") from None
+            raise Invalid(f"config file {path} ({CONFIG_ENV}) is not valid TOML: {error}") from None
         unknown = sorted(set(self.values) - set(settings_cls.model_fields))
         if unknown:
             valid = ", ".join(settings_cls.model_fields)
-            raise ValueError(f"config file {path}: unknown setting(s) {', '.join(unknown)}; valid settings: {valid}")
+            raise Invalid(f"config file {path}: unknown setting(s) {', '.join(unknown)}; valid settings: {valid}")
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return self.values.get(field_name), field_name, False

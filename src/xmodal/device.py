@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import torch
 
+from xmodal.errors import Invalid
+
 
 def pick_device(choice: str = "auto") -> torch.device:
     if choice == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if choice == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was requested but no CUDA GPU is visible; use 'auto' or 'cpu'")
+        raise Invalid("device 'cuda' was requested but no CUDA GPU is visible; use 'auto' or 'cpu'")
     if choice not in ("cpu", "cuda"):
-        raise ValueError(f"unknown device {choice!r}; choose one of: auto, cpu, cuda")
+        raise Invalid(f"unknown device {choice!r}; choose one of: auto, cpu, cuda")
     return torch.device(choice)

@@ -16,10 +16,9 @@ from xmodal.api import docs, jobs, media, routes, waveform
 from xmodal.api.observability import Metrics, ObservabilityMiddleware, StoreCollector, configure_logging
 from xmodal.api.uploads import BODY_SLACK, BodyLimit, BodyTooLarge, too_large_response
 from xmodal.config import Settings
-from xmodal.encoders import MediaError, UnsupportedModality
-from xmodal.search import ItemNotFound, QueryError, Searcher
+from xmodal.errors import XmodalError, validation_message
+from xmodal.search import Searcher
 from xmodal.store import Store
-from xmodal.store.fulltext import KeywordSearchUnavailable
 
 
 def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
@@ -67,17 +66,10 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    def reply(status: int):
-        async def handler(_request: Request, error: Exception) -> JSONResponse:
-            return JSONResponse({"detail": str(error)}, status_code=status)
+    async def known(_request: Request, error: XmodalError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=error.status)
 
-        return handler
-
-    app.add_exception_handler(ItemNotFound, reply(404))
-    app.add_exception_handler(MediaError, reply(422))
-    app.add_exception_handler(UnsupportedModality, reply(422))
-    app.add_exception_handler(QueryError, reply(422))
-    app.add_exception_handler(KeywordSearchUnavailable, reply(400))
+    app.add_exception_handler(XmodalError, known)  # type: ignore[arg-type]
 
     async def too_large(_request: Request, _error: Exception) -> JSONResponse:
         return too_large_response(app.state.settings.max_upload_bytes + BODY_SLACK)
@@ -85,7 +77,6 @@ def _add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BodyTooLarge, too_large)
 
     async def validation(_request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
-        return JSONResponse({"detail": problems}, status_code=422)
+        return JSONResponse({"detail": validation_message(error.errors())}, status_code=422)
 
     app.add_exception_handler(RequestValidationError, validation)

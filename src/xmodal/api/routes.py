@@ -14,14 +14,15 @@ from starlette.concurrency import run_in_threadpool
 from xmodal.api.media import remove_thumbnails
 from xmodal.api.schemas import DeletedResponse, ErrorResponse, HealthResponse, ItemResponse, SearchOptions, SearchRequest, SearchResponse
 from xmodal.api.security import require_api_key
-from xmodal.api.uploads import problems, read_multipart
+from xmodal.api.uploads import read_multipart
 from xmodal.api.waveform import remove_waveforms
+from xmodal.errors import validation_message
 from xmodal.search import Part, Query, Searcher, display_path
-from xmodal.store import Store, StoreError
+from xmodal.store import Store
 
 router = APIRouter()
 ItemId = Annotated[int, PathParam(ge=0, le=2**63 - 1, description="an item's id")]
-ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 413, 415, 422)}
+ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 413, 415, 422, 503)}
 STATIC = resources.files("xmodal.api") / "static"
 FORM_FIELDS = {
     "file": {"type": "string", "format": "binary", "description": "an image or audio file"},
@@ -76,7 +77,7 @@ async def search(request: Request) -> SearchResponse:
         try:
             options: SearchOptions = SearchRequest.model_validate_json(await request.body())
         except ValidationError as error:
-            raise HTTPException(422, problems(error)) from None
+            raise HTTPException(422, validation_message(error.errors())) from None
     elif content_type.startswith("multipart/form-data"):
         options, upload = await read_multipart(request, request.app.state.settings)
     else:
@@ -117,10 +118,7 @@ def delete_item(item_id: ItemId, request: Request) -> DeletedResponse:
     searcher = _searcher(request)
     if item_id not in searcher.store.get([item_id]):
         raise HTTPException(404, f"no item with id {item_id}")
-    try:
-        store = Store.open(searcher.store.directory, searcher.store.model, writable=True, repair=False)
-    except StoreError as error:
-        raise HTTPException(409, str(error)) from None
+    store = Store.open(searcher.store.directory, searcher.store.model, writable=True, repair=False)  # StoreError: 409
     try:
         store.remove([item_id])
     finally:

@@ -17,6 +17,7 @@ from xmodal.api.schemas import SearchOptions
 from xmodal.config import Settings
 from xmodal.encoders import MediaError, load_audio, load_image, modality_for_path
 from xmodal.encoders.media import sniff_modality
+from xmodal.errors import validation_message
 from xmodal.search import Part
 
 FORMATS = "images (JPEG, PNG, GIF, BMP, WebP, TIFF) or sounds (WAV, FLAC, Ogg Vorbis, Opus, MP3, AIFF)"
@@ -83,7 +84,7 @@ async def read_multipart(request: Request, settings: Settings) -> tuple[SearchOp
         try:
             options = SearchOptions.model_validate(raw)
         except ValidationError as error:
-            raise HTTPException(422, problems(error)) from None
+            raise HTTPException(422, validation_message(error.errors())) from None
         weight = _weight(form.get("weight"))
         data = None if upload is None else await upload.read(settings.max_upload_bytes + 1)
     if upload is None:
@@ -155,7 +156,3 @@ def _duration(data: bytes) -> float | None:
     except Exception:  # noqa: BLE001 - unreadable: load_audio gives the reason
         return None
     return info.duration if info.frames > 0 and info.samplerate > 0 else None
-
-
-def problems(error: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors())

@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from xmodal.encoders.media import Audio
+from xmodal.errors import Invalid
 
 Modality = Literal["text", "image", "audio"]
 MODALITIES: tuple[Modality, ...] = ("text", "image", "audio")
@@ -28,7 +29,7 @@ class ModelInfo:
         return {"spec": self.spec, "version": self.version, "dim": self.dim}
 
 
-class UnsupportedModality(ValueError):
+class UnsupportedModality(Invalid):
     pass
 
 

@@ -14,6 +14,7 @@ import soundfile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from xmodal.encoders.resample import MAX_RATE, MIN_RATE
+from xmodal.errors import Invalid
 
 Source = Union[str, Path, BinaryIO]
 
@@ -23,7 +24,7 @@ TEXT_EXTENSIONS = frozenset({".txt", ".md"})
 BACKGROUND = (255, 255, 255)
 
 
-class MediaError(Exception):
+class MediaError(Invalid):
     """A file that cannot be used, with a reason a person can act on."""
 
 

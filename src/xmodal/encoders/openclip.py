@@ -12,6 +12,7 @@ from typing import Sequence
 import torch
 from PIL import Image
 
+from xmodal.errors import Invalid
 from xmodal.compat import ensure_imports
 from xmodal.encoders.base import Encoder, ModelInfo, batched
 from xmodal.encoders.registry import ModelSpec
@@ -26,7 +27,7 @@ class OpenClipEncoder(Encoder):
         pretrained = spec.options.get("pretrained")
         if pretrained and not Path(pretrained).is_file() and pretrained not in open_clip.list_pretrained_tags_by_model(arch):
             tags = ", ".join(open_clip.list_pretrained_tags_by_model(arch)) or "none"
-            raise ValueError(f"{pretrained!r} is neither a checkpoint file nor a pretrained tag of {arch} (tags: {tags})")
+            raise Invalid(f"{pretrained!r} is neither a checkpoint file nor a pretrained tag of {arch} (tags: {tags})")
         model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=pretrained, device=device)
         self.model = model.eval()
         self.preprocess = preprocess
@@ -53,11 +54,11 @@ def _register_config_file(arch: str, open_clip) -> str:
     path = Path(arch)
     if path.suffix == ".json":
         if not path.is_file():
-            raise ValueError(f"open_clip model config {arch!r} does not exist")
+            raise Invalid(f"open_clip model config {arch!r} does not exist")
         open_clip.add_model_config(path)
         return path.stem
     if arch not in open_clip.list_models():
-        raise ValueError(f"unknown open_clip architecture {arch!r}; e.g. {', '.join(open_clip.list_models()[:8])}, ...")
+        raise Invalid(f"unknown open_clip architecture {arch!r}; e.g. {', '.join(open_clip.list_models()[:8])}, ...")
     return arch
 
 

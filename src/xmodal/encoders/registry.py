@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from xmodal.errors import Invalid, Unavailable
 from xmodal.encoders.base import Encoder
 
 OPEN_CLIP_PREFIX = "open_clip:"
@@ -36,11 +37,11 @@ def resolve_spec(text: str) -> ModelSpec:
     if text.startswith(OPEN_CLIP_PREFIX):
         arch, _, pretrained = text.removeprefix(OPEN_CLIP_PREFIX).partition("@")
         if not arch:
-            raise ValueError(f"model {text!r}: expected {OPEN_CLIP_PREFIX}ARCH[@PRETRAINED]")
+            raise Invalid(f"model {text!r}: expected {OPEN_CLIP_PREFIX}ARCH[@PRETRAINED]")
         return ModelSpec(name=text, family="open_clip", version="1", options={"arch": arch, "pretrained": pretrained or None})
     configs = _config_files()
     if text not in configs:
-        raise ValueError(f"unknown model {text!r}; available: {', '.join(available_models())}")
+        raise Invalid(f"unknown model {text!r}; available: {', '.join(available_models())}")
     config = json.loads(configs[text].read_text())
     return ModelSpec(name=config.pop("name"), family=config.pop("family"), version=config.pop("version"), options=config)
 
@@ -48,6 +49,13 @@ def resolve_spec(text: str) -> ModelSpec:
 def load_model(spec: str | ModelSpec, device: torch.device, batch_size: int = 32) -> Encoder:
     if isinstance(spec, str):
         spec = resolve_spec(spec)
+    try:
+        return _construct(spec, device, batch_size)
+    except FileNotFoundError as error:  # weights or heads not installed: the message says how to get them
+        raise Unavailable(str(error)) from None
+
+
+def _construct(spec: ModelSpec, device: torch.device, batch_size: int) -> Encoder:
     if spec.family == "xmodal":
         from xmodal.encoders.xmodal_base import XmodalBase
 
@@ -56,4 +64,4 @@ def load_model(spec: str | ModelSpec, device: torch.device, batch_size: int = 32
         from xmodal.encoders.openclip import OpenClipEncoder
 
         return OpenClipEncoder(spec, device, batch_size)
-    raise ValueError(f"model {spec.name!r} has unknown family {spec.family!r}; known: xmodal, open_clip")
+    raise Invalid(f"model {spec.name!r} has unknown family {spec.family!r}; known: xmodal, open_clip")

@@ -8,15 +8,15 @@ from typing import Any, Iterable, Iterator
 from pydantic import ValidationError
 
 from xmodal.config import Settings
-from xmodal.encoders import MediaError, UnsupportedModality, load_audio, load_image
-from xmodal.search.composite import Part, Query, QueryError
+from xmodal.encoders import MediaError, load_audio, load_image
+from xmodal.errors import XmodalError, validation_message
+from xmodal.search.composite import Part, Query
 from xmodal.search.queries import BatchQuery
-from xmodal.search.searcher import Hit, ItemNotFound, Searcher
-from xmodal.store.fulltext import KeywordSearchUnavailable
+from xmodal.search.searcher import Hit, Searcher
 
 
 def run_query(searcher: Searcher, query: BatchQuery, settings: Settings) -> list[Hit]:
-    """Raises MediaError, ItemNotFound, UnsupportedModality or QueryError for a query that cannot run."""
+    """Raises an XmodalError (MediaError, ItemNotFound, QueryError, ...) for a query that cannot run."""
     if query.image is not None:
         part = Part(image=_read(load_image, query.image, settings.max_image_pixels))
     elif query.audio is not None:
@@ -51,14 +51,9 @@ def run_batch(searcher: Searcher, lines: Iterable[str], settings: Settings) -> I
         except json.JSONDecodeError as error:
             yield {"qid": qid, "error": f"line {number}: not valid JSON ({error.msg})"}
         except ValidationError as error:
-            yield {"qid": qid, "error": f"line {number}: {_first_problem(error)}"}
-        except (MediaError, ItemNotFound, UnsupportedModality, QueryError, KeywordSearchUnavailable) as error:
+            yield {"qid": qid, "error": f"line {number}: {validation_message(error.errors())}"}
+        except XmodalError as error:
             yield {"qid": qid, "error": f"line {number}: {error}"}
         else:
             yield {"qid": qid, "results": [hit.to_dict() for hit in hits]}
 
-
-def _first_problem(error: ValidationError) -> str:
-    problem = error.errors()[0]
-    where = ".".join(str(part) for part in problem["loc"])
-    return f"{where}: {problem['msg']}" if where else problem["msg"]

@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from xmodal.encoders import Audio
+from xmodal.errors import Invalid
 from xmodal.search.filters import Filters
 from xmodal.search.queries import SearchMode
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from xmodal.search.searcher import Hit
 
 
-class QueryError(ValueError):
+class QueryError(Invalid):
     """A query that cannot be answered as asked (the message says why)."""
 
 

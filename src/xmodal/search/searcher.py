@@ -12,6 +12,7 @@ from PIL import Image
 
 from xmodal.config import Settings
 from xmodal.device import pick_device
+from xmodal.errors import NotFound
 from xmodal.encoders import MODALITIES, Audio, Encoder, load_model
 from xmodal.search.composite import Page, Part, Query, QueryError, combine, reciprocal_rank_fusion
 from xmodal.search.filters import allowed_ids, condition
@@ -40,7 +41,7 @@ def display_path(path: str | None) -> str | None:
     return None if path is None else os.fsencode(path).decode("utf-8", errors="replace")
 
 
-class ItemNotFound(LookupError):
+class ItemNotFound(NotFound):
     pass
 
 

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 from sqlalchemy import Engine, column, desc, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
+from xmodal.errors import Unavailable
 from xmodal.store.schema import Item
 
 TABLE = "items_fts"
@@ -32,7 +33,7 @@ _STATEMENTS = (
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-class KeywordSearchUnavailable(ValueError):
+class KeywordSearchUnavailable(Unavailable):
     pass
 
 

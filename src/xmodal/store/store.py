@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import Engine, create_engine, delete, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from xmodal.errors import Conflict
 from xmodal.store import fulltext
 from xmodal.store.schema import SCHEMA_VERSION, Base, Duplicate, Item, StoreInfo
 from xmodal.store.tuning import Tuning, needs_rebuild, rebuild_and_tune
@@ -26,8 +27,12 @@ DATABASE_NAME = "xmodal.db"
 MODALITIES = ("text", "image", "audio")
 
 
-class StoreError(Exception):
-    pass
+class StoreError(Conflict):
+    """A store that cannot be used as asked: another writer holds it, another model filled it, ..."""
+
+
+class StoreNotFound(StoreError):
+    status = 404
 
 
 def _sqlite_engine(path: Path) -> Engine:
@@ -62,7 +67,7 @@ class Store:
         database = directory / DATABASE_NAME
         if not database.exists():
             if model is None or not writable:
-                raise StoreError(f"no xmodal store at {directory} (create one with `xmodal index --store {directory} PATH`)")
+                raise StoreNotFound(f"no xmodal store at {directory} (create one with `xmodal index --store {directory} PATH`)")
             directory.mkdir(parents=True, exist_ok=True)
         lock = _WriterLock(directory) if writable else None
         engine = _sqlite_engine(database)
