@@ -50,7 +50,7 @@ def make_corpus(folder: Path, n: int, seed: int = 0) -> None:
 
 
 def encoder_only(encoder, files: list[Path], settings: Settings) -> float:
-    limits = Limits(settings.max_image_pixels, settings.decode_max_side, settings.max_audio_seconds, settings.max_text_chars)
+    limits = Limits.for_indexing(settings)
     decoded = [decode(source, limits) for source in collect_sources(files)]
     by_modality: dict[str, list] = {}
     for item in decoded:

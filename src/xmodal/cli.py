@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.text import Text
 from rich.table import Table
 
+from xmodal import modalities
 from xmodal.config import DEFAULT_MODEL, Settings
 from xmodal.errors import Invalid, XmodalError, validation_message
 
@@ -21,7 +22,7 @@ app = typer.Typer(help="xmodal: search images, sounds and texts with any of them
 err = Console(stderr=True)
 STORE = typer.Option(None, "--store", help="store directory [env XMODAL_STORE; default ./xmodal-store]")
 DEVICE = typer.Option(None, "--device", help="auto, cpu or cuda [env XMODAL_DEVICE]")
-MODALITY = typer.Option(None, "--modality", "-m", help="target modality (image, audio, text); repeat for several; default all")
+MODALITY = typer.Option(None, "--modality", "-m", help=f"target modality ({', '.join(modalities.NAMES)}); repeat for several; default all")
 
 
 @contextmanager
@@ -137,7 +138,7 @@ def info(store: Optional[Path] = STORE, as_json: bool = typer.Option(False, "--j
         target = Store.open(settings.store)
         report = {
             "store": str(settings.store), "model": target.model, "items": target.counts(),
-            "indexes": {m: {"vectors": len(target.vectors(m)), "layout": target.vectors(m).layout, "tuning": target.info(f"index:{m}")} for m in ("text", "image", "audio")},
+            "indexes": {m: {"vectors": len(target.vectors(m)), "layout": target.vectors(m).layout, "tuning": target.info(f"index:{m}")} for m in modalities.NAMES},
             "device": {"torch": str(pick_device(settings.device)), "faiss": "gpu" if gpu_available() else "cpu"},
             "bytes_on_disk": target.size_on_disk(),
         }

@@ -65,3 +65,15 @@ def test_openapi_documents_both_search_bodies_and_the_key(serve) -> None:
     assert {"SearchRequest", "Filters", "QueryPart"} <= set(schema["components"]["schemas"])
     assert search["application/json"]["schema"] == {"$ref": "#/components/schemas/SearchRequest"}
     assert {"/items/{item_id}/media", "/items/{item_id}/thumbnail", "/jobs", "/jobs/{job_id}", "/metrics"} <= set(schema["paths"])
+
+
+def test_the_modality_table_is_served_and_fills_the_page(serve) -> None:
+    client = serve()
+    listed = client.get("/modalities").json()
+    assert [m["name"] for m in listed] == ["image", "audio", "text"]
+    audio = listed[1]
+    assert audio["label"] == "sound" and ".flac" in audio["extensions"] and audio["mime_prefixes"] == ["audio/"]
+    page = client.get("/").text
+    for modality in listed:
+        assert f'name="modality" value="{modality["name"]}" checked' in page
+    assert 'accept="image/*,audio/*,' in page and '"name": "audio"' in page and "{{" not in page

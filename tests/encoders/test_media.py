@@ -9,9 +9,20 @@ import soundfile
 from PIL import Image
 
 from tests.conftest import tone
-from xmodal.encoders.media import MediaError, load_audio, load_image, load_text, modality_for_path, sniff_modality
+from xmodal import modalities
+from xmodal.encoders.media import MediaError, load_audio, load_image, load_text
 
 BIG = 50_000_000
+
+
+def modality_for_path(path: Path) -> str | None:
+    found = modalities.for_path(path)
+    return None if found is None else found.name
+
+
+def sniff_modality(data: bytes) -> str | None:
+    found = modalities.sniff(data)
+    return None if found is None else found.name
 
 
 def test_transparent_image_is_composited_on_white(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from xmodal import __version__
-from xmodal.api import docs, jobs, media, routes, waveform
+from xmodal.api import docs, jobs, media, routes, ui, waveform
 from xmodal.api.observability import Metrics, ObservabilityMiddleware, StoreCollector, configure_logging
 from xmodal.api.uploads import BODY_SLACK, BodyLimit, BodyTooLarge, too_large_response
 from xmodal.config import Settings
@@ -43,7 +43,7 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
     app.state.jobs = jobs.JobRunner(settings, lambda: app.state.searcher)
     app.state.metrics = Metrics()
     app.state.metrics.registry.register(StoreCollector(lambda: app.state.searcher.store.counts(), app.state.jobs.counts))
-    for module in (routes, media, waveform, jobs):
+    for module in (routes, media, waveform, jobs, ui):
         app.include_router(module.router)
     docs.add_offline_docs(app)
     routes.document_search_body(app)

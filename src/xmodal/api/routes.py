@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path as PathParam, Request
-from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +15,7 @@ from xmodal.api.schemas import DeletedResponse, ErrorResponse, HealthResponse, I
 from xmodal.api.security import require_api_key
 from xmodal.api.uploads import read_multipart
 from xmodal.api.waveform import remove_waveforms
+from xmodal import modalities
 from xmodal.errors import validation_message
 from xmodal.search import Part, Query, Searcher, display_path
 from xmodal.store import Store
@@ -23,11 +23,10 @@ from xmodal.store import Store
 router = APIRouter()
 ItemId = Annotated[int, PathParam(ge=0, le=2**63 - 1, description="an item's id")]
 ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 413, 415, 422, 503)}
-STATIC = resources.files("xmodal.api") / "static"
 FORM_FIELDS = {
     "file": {"type": "string", "format": "binary", "description": "an image or audio file"},
     "weight": {"type": "number", "default": 1, "description": "the file's weight in a composite query (negative: unlike it)"},
-    "modality": {"type": "array", "items": {"type": "string", "enum": ["text", "image", "audio"]}},
+    "modality": {"type": "array", "items": {"type": "string", "enum": list(modalities.NAMES)}},
     "k": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10},
     "offset": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0},
     "min_score": {"type": "number"},
@@ -137,8 +136,3 @@ def health(request: Request) -> HealthResponse:
 @router.get("/metrics", response_class=PlainTextResponse, tags=["operations"], summary="Prometheus metrics")
 def metrics(request: Request) -> PlainTextResponse:
     return PlainTextResponse(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-
-@router.get("/", include_in_schema=False)
-def web_ui() -> FileResponse:
-    return FileResponse(str(STATIC / "index.html"), media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import PurePath
 from typing import Any
 
-import soundfile
 from fastapi import HTTPException, Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
@@ -15,12 +13,12 @@ from starlette.responses import JSONResponse
 
 from xmodal.api.schemas import SearchOptions
 from xmodal.config import Settings
-from xmodal.encoders import MediaError, load_audio, load_image, modality_for_path
-from xmodal.encoders.media import sniff_modality
+from xmodal import modalities
+from xmodal.encoders import MediaError
 from xmodal.errors import validation_message
+from xmodal.modalities import Limits, Modality
 from xmodal.search import Part
 
-FORMATS = "images (JPEG, PNG, GIF, BMP, WebP, TIFF) or sounds (WAV, FLAC, Ogg Vorbis, Opus, MP3, AIFF)"
 BODY_SLACK = 64 * 1024  # multipart boundaries and the other form fields
 SIMPLE_FIELDS = ("k", "offset", "min_score", "mode")
 
@@ -125,34 +123,19 @@ def _weight(value: object) -> float:
 def decode_upload(upload: UploadFile, data: bytes, settings: Settings, weight: float = 1.0) -> Part:
     if not data:
         raise MediaError("the uploaded file is empty")
-    if upload_modality(upload, data) == "image":
-        return Part(image=load_image(io.BytesIO(data), settings.max_image_pixels), weight=weight)
-    seconds = _duration(data)
-    if seconds is not None and seconds > settings.max_audio_seconds:
-        raise MediaError(
-            f"the sound is {seconds:.1f} s long; query sounds may be at most {settings.max_audio_seconds:g} s "
-            "(XMODAL_MAX_AUDIO_SECONDS): trim it"
-        )
-    return Part(audio=load_audio(io.BytesIO(data), settings.max_audio_seconds), weight=weight)
+    modality = upload_modality(upload, data)
+    media = modality.load(io.BytesIO(data), Limits.for_queries(settings, upload=True))  # a long sound is refused, not cut
+    return Part(media=media, modality=modality.name, weight=weight)
 
 
-def upload_modality(upload: UploadFile, data: bytes) -> str:
-    """Trust the declared type or extension when there is one, else sniff: image first, then audio."""
-    declared = (upload.content_type or "").split("/")[0]
-    if declared in ("image", "audio"):
-        return declared
-    by_name = modality_for_path(PurePath(upload.filename or ""))
-    if by_name in ("image", "audio"):
-        return by_name
-    sniffed = sniff_modality(data)
-    if sniffed is None:
-        raise MediaError(f"the upload is neither an image nor an audio file in a format xmodal reads: send {FORMATS}")
-    return sniffed
-
-
-def _duration(data: bytes) -> float | None:
-    try:
-        info = soundfile.info(io.BytesIO(data))
-    except Exception:  # noqa: BLE001 - unreadable: load_audio gives the reason
-        return None
-    return info.duration if info.frames > 0 and info.samplerate > 0 else None
+def upload_modality(upload: UploadFile, data: bytes) -> Modality:
+    """Trust the declared type or extension when there is one, else sniff the bytes (in table order)."""
+    choices = modalities.uploadable()
+    declared = upload.content_type or ""
+    by_type = next((modality for modality in choices if declared.startswith(modality.mime_prefixes)), None)
+    by_name = modalities.for_path(upload.filename or "")
+    chosen = by_type or (by_name if by_name in choices else None) or modalities.sniff(data)
+    if chosen is None or chosen not in choices:
+        kinds = " nor ".join(("an " if m.name[0] in "aeiou" else "a ") + m.name for m in choices)  # an image nor an audio
+        raise MediaError(f"the upload is neither {kinds} file in a format xmodal reads: send {modalities.upload_formats()}")
+    return chosen

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 from PIL import Image
 
 from xmodal.encoders.media import Audio
+from xmodal import modalities
 from xmodal.errors import Invalid
 
-Modality = Literal["text", "image", "audio"]
-MODALITIES: tuple[Modality, ...] = ("text", "image", "audio")
+Modality = str  # a name in xmodal.modalities
+MODALITIES: tuple[Modality, ...] = modalities.NAMES
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,9 @@ class Encoder(ABC):
             raise UnsupportedModality(self.refusal(modality))
         if not inputs:
             return np.zeros((0, self.info.dim), dtype=np.float32)
-        method = {"text": self._encode_text, "image": self._encode_image, "audio": self._encode_audio}
+        tower = getattr(self, modalities.get(modality).encoder_method)  # e.g. _encode_image
         with torch.inference_mode():
-            vectors = method[modality](inputs)  # type: ignore[arg-type]
+            vectors = tower(inputs)
         return l2_normalize(vectors)
 
     def refusal(self, modality: str) -> str:

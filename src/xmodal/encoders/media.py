@@ -1,8 +1,9 @@
-"""Decoding files (or uploaded bytes) into the media the encoders take, with clear failures."""
+"""Decoding files (or uploaded bytes) into the media the encoders take, with clear failures.
+
+Which files are which modality is `xmodal.modalities`' table; its loaders call these."""
 
 from __future__ import annotations
 
-import io
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,9 +19,6 @@ from xmodal.errors import Invalid
 
 Source = Union[str, Path, BinaryIO]
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
-AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff"})
-TEXT_EXTENSIONS = frozenset({".txt", ".md"})
 BACKGROUND = (255, 255, 255)
 
 
@@ -36,35 +34,6 @@ class Audio:
     @property
     def seconds(self) -> float:
         return len(self.samples) / self.sample_rate
-
-
-def modality_for_path(path: Path) -> str | None:
-    suffix = path.suffix.lower()
-    if suffix in IMAGE_EXTENSIONS:
-        return "image"
-    if suffix in AUDIO_EXTENSIONS:
-        return "audio"
-    if suffix in TEXT_EXTENSIONS:
-        return "text"
-    return None
-
-
-def sniff_modality(data: bytes) -> str | None:
-    """'image' or 'audio' from the bytes' header alone, or None if neither decoder knows them."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            Image.open(io.BytesIO(data)).close()
-        return "image"
-    except Image.DecompressionBombError:
-        return "image"
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        pass
-    try:
-        soundfile.info(io.BytesIO(data))
-        return "audio"
-    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError):
-        return None
 
 
 @contextmanager

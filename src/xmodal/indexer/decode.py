@@ -13,19 +13,13 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, TypeVar
 
-from xmodal.encoders.media import MediaError, load_audio, load_image, load_text
+from xmodal import modalities
+from xmodal.encoders.media import MediaError
 from xmodal.indexer.sources import Source
+from xmodal.modalities import Limits
 
 In = TypeVar("In")
 Out = TypeVar("Out")
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_image_pixels: int
-    max_image_side: int
-    max_audio_seconds: float
-    max_text_chars: int
 
 
 @dataclass
@@ -45,12 +39,7 @@ def decode(source: Source, limits: Limits) -> Decoded:
     try:
         stat = os.stat(source.path)
         decoded = Decoded(source, file_hash(source.path), stat.st_size, stat.st_mtime)
-        if source.modality == "image":
-            decoded.media = load_image(source.path, limits.max_image_pixels, limits.max_image_side)
-        elif source.modality == "audio":
-            decoded.media = load_audio(source.path, limits.max_audio_seconds)
-        else:
-            decoded.media = load_text(source.path, limits.max_text_chars)
+        decoded.media = modalities.get(source.modality).load(source.path, limits)
         return decoded
     except MediaError as error:
         return Decoded(source, "", error=str(error))

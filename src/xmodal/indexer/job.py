@@ -47,7 +47,7 @@ class IndexJob:
         self.settings = settings
         self.on_item = on_item or (lambda label: None)
         self.summary = JobSummary()
-        self.limits = Limits(settings.max_image_pixels, settings.decode_max_side, settings.max_audio_seconds, settings.max_text_chars)
+        self.limits = Limits.for_indexing(settings)
         self._queues: dict[str, list[tuple[Item, object]]] = {}
         self._queued: dict[tuple[str, str], Item] = {}  # (hash, modality) -> item waiting for its batch
         self._queued_duplicates: list[tuple[str, int | None, float | None, Item]] = []

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from xmodal.encoders.media import modality_for_path
+from xmodal import modalities
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,12 @@ def collect_sources(paths: list[Path]) -> Iterator[Source | SourceProblem]:
         elif root.suffix.lower() == ".jsonl" and root.is_file():
             yield from _read_manifest(root)
         elif root.is_file():
-            modality = modality_for_path(root)
+            modality = modalities.for_path(root)
             if modality is None:
-                yield SourceProblem(str(root), "unsupported file type (expected an image, audio, .txt/.md file or a .jsonl manifest)")
+                kinds = ", ".join(f"{kind.label} ({' '.join(sorted(kind.extensions))})" for kind in modalities.REGISTRY.values())
+                yield SourceProblem(str(root), f"unsupported file type (expected {kinds}, or a .jsonl manifest)")
             else:
-                yield Source(modality=modality, path=str(root.resolve()))
+                yield Source(modality=modality.name, path=str(root.resolve()))
         else:
             yield SourceProblem(str(root), "no such file or directory")
 
@@ -52,9 +53,9 @@ def _walk(root: Path) -> Iterator[Source]:
         subdirectories[:] = sorted(name for name in subdirectories if not name.startswith("."))
         for name in sorted(files):
             path = Path(directory, name)
-            modality = modality_for_path(path)
+            modality = modalities.for_path(path)
             if modality is not None and not name.startswith(".") and path.is_file():  # no FIFOs, devices, dangling links
-                yield Source(modality=modality, path=str(path.resolve()))
+                yield Source(modality=modality.name, path=str(path.resolve()))
 
 
 def _read_manifest(manifest: Path) -> Iterator[Source | SourceProblem]:
@@ -82,8 +83,8 @@ def _parse_manifest_line(manifest: Path, number: int, line: str) -> Source | Sou
         return Source(modality="text", text=entry["text"].strip(), external_id=external_id, metadata=metadata)
     if isinstance(entry.get("path"), str):
         path = (manifest.parent / entry["path"]).resolve()
-        modality = modality_for_path(path)
+        modality = modalities.for_path(path)
         if modality is None:
             return SourceProblem(where, f"{entry['path']}: unsupported file type")
-        return Source(modality=modality, path=str(path), external_id=external_id, metadata=metadata)
+        return Source(modality=modality.name, path=str(path), external_id=external_id, metadata=metadata)
     return SourceProblem(where, 'each line needs "path" (a file) or "text" (non-empty inline text)')

@@ -8,8 +8,10 @@ from typing import Any, Iterable, Iterator
 from pydantic import ValidationError
 
 from xmodal.config import Settings
-from xmodal.encoders import MediaError, load_audio, load_image
+from xmodal import modalities
+from xmodal.encoders import MediaError
 from xmodal.errors import XmodalError, validation_message
+from xmodal.modalities import Limits, Modality
 from xmodal.search.composite import Part, Query
 from xmodal.search.queries import BatchQuery
 from xmodal.search.searcher import Hit, Searcher
@@ -17,19 +19,19 @@ from xmodal.search.searcher import Hit, Searcher
 
 def run_query(searcher: Searcher, query: BatchQuery, settings: Settings) -> list[Hit]:
     """Raises an XmodalError (MediaError, ItemNotFound, QueryError, ...) for a query that cannot run."""
-    if query.image is not None:
-        part = Part(image=_read(load_image, query.image, settings.max_image_pixels))
-    elif query.audio is not None:
-        part = Part(audio=_read(load_audio, query.audio, settings.max_audio_seconds))
+    media_files = query.media_files()
+    if media_files:
+        [(modality, path)] = media_files.items()
+        part = Part(media=_read(modalities.get(modality), path, Limits.for_queries(settings)), modality=modality)
     else:
         part = Part(text=query.text, item=query.item)
     options = dict(modalities=query.modality, k=query.k, offset=query.offset, min_score=query.min_score)
     return searcher.search(Query([part], **options, filters=query.filters, mode=query.mode)).hits
 
 
-def _read(loader: Any, path: str, limit: float) -> Any:
+def _read(modality: Modality, path: str, limits: Limits) -> Any:
     try:
-        return loader(path, limit)
+        return modality.load(path, limits)
     except MediaError as error:
         raise MediaError(f"{path}: {error}") from None
     except OSError as error:

@@ -6,9 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-from PIL import Image
 
-from xmodal.encoders import Audio
 from xmodal.errors import Invalid
 from xmodal.search.filters import Filters
 from xmodal.search.queries import SearchMode
@@ -23,12 +21,13 @@ class QueryError(Invalid):
 
 @dataclass(frozen=True)
 class Part:
-    """One decoded input and its weight; exactly one of text, item, image, audio is set."""
+    """One input and its weight: a text, a stored item (id or external id), or decoded `media` of a
+    `modality` (an image, a sound)."""
 
     text: str | None = None
     item: int | str | None = None
-    image: Image.Image | None = None
-    audio: Audio | None = None
+    media: object = None
+    modality: str | None = None
     weight: float = 1.0
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
+from xmodal import modalities
 from xmodal.search.filters import Filters
 
-ModalityName = Literal["text", "image", "audio"]
+ModalityName = Literal[modalities.NAMES]  # type: ignore[valid-type]  # an enum in the API schema
 SearchMode = Literal["vector", "keyword", "hybrid"]
 
 
@@ -49,18 +50,28 @@ class QueryPart(BaseModel):
         return self
 
 
-class BatchQuery(QueryOptions):
-    """One line of `xmodal search --queries FILE`; image and audio are file paths."""
-
+class _BatchQuery(QueryOptions):
     qid: str | int | None = None
     text: str | None = Field(None, min_length=1)
-    image: str | None = None
-    audio: str | None = None
     item: int | str | None = None
 
     @model_validator(mode="after")
-    def _exactly_one_input(self) -> "BatchQuery":
-        given = [name for name in ("text", "image", "audio", "item") if getattr(self, name) is not None]
+    def _exactly_one_input(self) -> "_BatchQuery":
+        inputs = ("text", *(modality.name for modality in modalities.uploadable()), "item")
+        given = [name for name in inputs if getattr(self, name) is not None]
         if len(given) != 1:
-            raise ValueError(f"give exactly one of text, image, audio, item (got {', '.join(given) or 'none'})")
+            raise ValueError(f"give exactly one of {', '.join(inputs)} (got {', '.join(given) or 'none'})")
         return self
+
+    def media_files(self) -> dict[str, str]:
+        """{modality: file path} of a query by file (image, audio, ...); empty otherwise."""
+        return {modality.name: path for modality in modalities.uploadable() if (path := getattr(self, modality.name)) is not None}
+
+
+_FILE_FIELDS: dict[str, Any] = {
+    modality.name: (str | None, Field(None, description=f"a {modality.label} file to search with"))
+    for modality in modalities.uploadable()
+}
+BatchQuery = create_model(  # one file field per modality that queries can be made of
+    "BatchQuery", __base__=_BatchQuery, __doc__="One line of `xmodal search --queries FILE`; files are paths.", **_FILE_FIELDS
+)

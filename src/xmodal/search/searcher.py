@@ -13,7 +13,8 @@ from PIL import Image
 from xmodal.config import Settings
 from xmodal.device import pick_device
 from xmodal.errors import NotFound
-from xmodal.encoders import MODALITIES, Audio, Encoder, load_model
+from xmodal.encoders import Audio, Encoder, load_model
+from xmodal.modalities import NAMES as MODALITIES
 from xmodal.search.composite import Page, Part, Query, QueryError, combine, reciprocal_rank_fusion
 from xmodal.search.filters import allowed_ids, condition
 from xmodal.store import Item, Store, StoreError, describe_model
@@ -129,10 +130,8 @@ class Searcher:
     def _part_vector(self, part: Part) -> np.ndarray:
         if part.text is not None:
             return self.encoder.encode_text([part.text])[0]
-        if part.image is not None:
-            return self.encoder.encode_image([part.image])[0]
-        if part.audio is not None:
-            return self.encoder.encode_audio([part.audio])[0]
+        if part.media is not None:
+            return self.encoder.encode(part.modality, [part.media])[0]  # type: ignore[arg-type]
         item = self.find_item(part.item)  # type: ignore[arg-type]
         return self.store.vectors(item.modality).vector(item.id)
 

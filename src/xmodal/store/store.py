@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import Engine, create_engine, delete, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from xmodal import modalities
 from xmodal.errors import Conflict
 from xmodal.store import fulltext
 from xmodal.store.schema import SCHEMA_VERSION, Base, Duplicate, Item, StoreInfo
@@ -24,7 +25,7 @@ from xmodal.store.tuning import Tuning, needs_rebuild, rebuild_and_tune
 from xmodal.store.vectors import VectorIndex
 
 DATABASE_NAME = "xmodal.db"
-MODALITIES = ("text", "image", "audio")
+MODALITIES = modalities.NAMES  # one vector index each
 
 
 class StoreError(Conflict):

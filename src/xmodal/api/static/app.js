@@ -1,13 +1,16 @@
 // xmodal web UI: plain JavaScript modules, no build step, nothing fetched but this server's own API.
 // The search lives in the URL (?q=&kinds=&mode=&like=...), so a link reproduces it and Back works.
 
-import { card, countText, displayName, KINDS, listFor, markWeak, SCORES, WEAK_SHARE } from "./results.js";
+import { card, countText, displayName, KINDS, listFor, markWeak, MODALITIES, SCORES, WEAK_SHARE } from "./results.js";
 import { openPreview, previewIsOpen, setUpPreview } from "./preview.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { file: null, like: null, nextOffset: null, results: [], mode: "vector", sequence: 0, done: 0 };
-const MEDIA_TYPES = /^(image|audio)\//;
-const MEDIA_NAMES = /\.(jpe?g|png|gif|bmp|webp|tiff?|wav|flac|ogg|oga|opus|mp3|aiff?)$/i;
+const UPLOADABLE = MODALITIES.filter((m) => m.uploadable);  // what a query file may be
+const escaped = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const MEDIA_TYPES = new RegExp(`^(${UPLOADABLE.flatMap((m) => m.mime_prefixes).map(escaped).join("|")})`);
+const MEDIA_NAMES = new RegExp(`(${UPLOADABLE.flatMap((m) => m.extensions).map(escaped).join("|")})$`, "i");
+const UPLOAD_CHOICES = UPLOADABLE.map((m) => `${/^[aeiou]/.test(m.label) ? "an" : "a"} ${m.label} (${m.formats})`).join(" or ");
 // URL parameter -> the form field it fills (besides q, kinds, mode, like and file).
 const URL_FIELDS = { minus: "minus", path: "path-prefix", ext: "extensions", min: "min-score", k: "page-size" };
 const DEFAULT_PAGE = "24";
@@ -247,7 +250,7 @@ function chooseFile(file) {
   if (!MEDIA_TYPES.test(file.type) && !MEDIA_NAMES.test(file.name)) {
     clearFile();
     clearResults("");
-    showError(`“${file.name}” is ${file.type ? `a ${file.type} file` : "not a file type xmodal knows"}. Choose an image (JPEG, PNG, GIF, WebP) or a sound (WAV, FLAC, Ogg, MP3).`);
+    showError(`“${file.name}” is ${file.type ? `a ${file.type} file` : "not a file type xmodal knows"}. Choose ${UPLOAD_CHOICES}.`);
     return;
   }
   state.file = file;

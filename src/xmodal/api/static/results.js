@@ -2,8 +2,11 @@
 
 import { fillWaveform, waveformBox } from "./waveform.js";
 
-export const KINDS = ["image", "audio", "text"];
-export const KIND_NAMES = { image: ["image", "images", "Images"], audio: ["sound", "sounds", "Sounds"], text: ["text", "texts", "Texts"] };
+// The server's table of modalities (xmodal.modalities), embedded in the page: name, label, plural, files.
+export const MODALITIES = JSON.parse(document.getElementById("modality-data").textContent);
+export const KINDS = MODALITIES.map((m) => m.name);
+const capitalized = (word) => word.charAt(0).toUpperCase() + word.slice(1);
+export const KIND_NAMES = Object.fromEntries(MODALITIES.map((m) => [m.name, [m.label, m.plural, capitalized(m.plural)]]));
 
 // What `score` is in each search mode (the response's `mode`), and how to print it.
 export const SCORES = {
