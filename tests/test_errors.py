@@ -11,7 +11,7 @@ from xmodal.encoders import MediaError, UnsupportedModality
 from xmodal.errors import Conflict, Invalid, NotFound, Unavailable, XmodalError, validation_message
 from xmodal.search import ItemNotFound, QueryError
 from xmodal.store import StoreError, StoreNotFound
-from xmodal.store.fulltext import KeywordSearchUnavailable
+from xmodal.store.keyword import KeywordSearchUnavailable
 
 
 def test_the_old_names_are_kinds_of_the_new_ones() -> None:

@@ -29,6 +29,19 @@ def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
         Store.open(tmp_path / "nowhere", MODEL)  # creating needs a writer
 
 
+def test_the_metadata_may_live_behind_any_database_url(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    store = Store.open(tmp_path / "store", MODEL, writable=True, database_url=url)
+    store.add([Item(modality="text", text="a", content_hash="a")], unit_rows(1))
+    store.close()
+    assert not (tmp_path / "store" / "xmodal.db").exists() and (tmp_path / "elsewhere.db").exists()
+    assert Store.open(tmp_path / "store", database_url=url).counts() == {"text": {"indexed": 1}}
+    with pytest.raises(StoreError, match="no xmodal store"):
+        Store.open(tmp_path / "store")
+    with pytest.raises(StoreError, match="no xmodal store"):
+        Store.open(tmp_path / "other", database_url=f"sqlite:///{tmp_path / 'empty.db'}")
+
+
 def test_store_refuses_another_model(tmp_path: Path) -> None:
     writer(tmp_path).close()
     assert Store.open(tmp_path).model == MODEL

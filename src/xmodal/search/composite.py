@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from xmodal.errors import Invalid
-from xmodal.search.filters import Filters
+from xmodal.store.filters import Filters
 from xmodal.search.queries import SearchMode
 
 if TYPE_CHECKING:

@@ -16,9 +16,8 @@ from xmodal.errors import NotFound
 from xmodal.encoders import Audio, Encoder, load_model
 from xmodal.modalities import NAMES as MODALITIES
 from xmodal.search.composite import Page, Part, Query, QueryError, combine, reciprocal_rank_fusion
-from xmodal.search.filters import allowed_ids, condition
 from xmodal.store import Item, Store, StoreError, describe_model
-from xmodal.store.fulltext import keyword_search, match_expression
+from xmodal.store.filters import Filters
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ class Searcher:
             raise QueryError("a query needs at least one input")
         need = query.offset + query.k + 1  # one more than the page, to know whether another page follows
         depth = need if query.mode == "vector" else max(2 * need, 50)  # fusion looks deeper than the page
-        where = condition(query.filters)
+        where = query.filters if query.filters is not None and not query.filters.is_empty() else None
         exclude = {self.find_item(part.item).id for part in query.parts if part.item is not None}
         rankings = []
         if query.mode in ("vector", "hybrid"):
@@ -155,19 +154,16 @@ class Searcher:
             if min_score is not None:
                 pairs = [pair for pair in pairs if pair[0] >= min_score]
             if where is not None:
-                with self.store.sessions() as session:
-                    allowed = allowed_ids(session, where, [item_id for _, item_id in pairs])
+                allowed = self.store.allowed_ids(where, [item_id for _, item_id in pairs])
                 pairs = [pair for pair in pairs if pair[1] in allowed]
             if len(pairs) >= need or below or fetch >= len(index):
                 return pairs[:need]
             fetch = min(fetch * 4, len(index))
 
-    def _keyword_ranked(self, include: list[str], unwanted: list[str], need: int, where: Any, exclude: set[int]) -> list[tuple[float, int]]:
-        expression = match_expression(include, unwanted)
-        if expression is None:
-            return []
-        with self.store.sessions() as session:
-            found = keyword_search(session, expression, need + len(exclude), where)
+    def _keyword_ranked(
+        self, include: list[str], unwanted: list[str], need: int, where: Filters | None, exclude: set[int]
+    ) -> list[tuple[float, int]]:
+        found = self.store.keyword_search(include, unwanted, need + len(exclude), where)
         return [(score, item_id) for item_id, score in found if item_id not in exclude][:need]
 
     def _hydrate(self, ranked: Sequence[tuple[float, int]]) -> list[Hit]:

@@ -1,4 +1,5 @@
 """A store is one directory: `xmodal.db` (SQLite metadata), `vectors/<modality>.faiss`, a writer lock.
+All persistence goes through it: rows, vectors, filters, keyword search.
 
 One writer at a time holds the lock; readers (the server) open without it and pick up what the
 writer saves. Rows are committed per batch and index files saved at checkpoints, so after a
@@ -14,17 +15,18 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from xmodal import modalities
 from xmodal.errors import Conflict
-from xmodal.store import fulltext
+from xmodal.store.database import DATABASE_NAME, connect, default_url, holds_a_store
+from xmodal.store.filters import Filters, allowed_ids, condition
+from xmodal.store.keyword import keyword_index
 from xmodal.store.schema import SCHEMA_VERSION, Base, Duplicate, Item, StoreInfo
 from xmodal.store.tuning import Tuning, needs_rebuild, rebuild_and_tune
 from xmodal.store.vectors import VectorIndex
 
-DATABASE_NAME = "xmodal.db"
 MODALITIES = modalities.NAMES  # one vector index each
 
 
@@ -36,20 +38,6 @@ class StoreNotFound(StoreError):
     status = 404
 
 
-def _sqlite_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30})
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(connection: Any, _record: Any) -> None:
-        cursor = connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")  # readers (the server) never block the indexer
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    return engine
-
-
 class Store:
     def __init__(self, directory: Path, engine: Engine, model: dict[str, Any], lock: "_WriterLock | None") -> None:
         self.directory = directory
@@ -57,24 +45,33 @@ class Store:
         self.model = model
         self.writable = lock is not None
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.keywords = keyword_index(engine.dialect.name)
         self._lock = lock
         self._vectors: dict[str, VectorIndex] = {}
 
     @classmethod
-    def open(cls, directory: str | Path, model: dict[str, Any] | None = None, writable: bool = False, repair: bool = True) -> "Store":
+    def open(
+        cls, directory: str | Path, model: dict[str, Any] | None = None, writable: bool = False, repair: bool = True,
+        database_url: str | None = None,
+    ) -> "Store":
         """Open for reading, or for writing (exclusive; with a model identity, create the store if
-        missing and refuse another model; repair what a crash left unless `repair` is False)."""
+        missing and refuse another model; repair what a crash left unless `repair` is False).
+        The metadata live in `database_url` (any SQLAlchemy URL), by default `xmodal.db` in `directory`."""
         directory = Path(directory)
-        database = directory / DATABASE_NAME
-        if not database.exists():
-            if model is None or not writable:
-                raise StoreNotFound(f"no xmodal store at {directory} (create one with `xmodal index --store {directory} PATH`)")
+        creating = model is not None and writable
+        missing = f"no xmodal store at {directory} (create one with `xmodal index --store {directory} PATH`)"
+        if database_url is None and not (directory / DATABASE_NAME).exists() and not creating:
+            raise StoreNotFound(missing)
+        engine = connect(database_url or default_url(directory))
+        if not creating and not holds_a_store(engine):
+            engine.dispose()
+            raise StoreNotFound(missing)
+        if creating:
             directory.mkdir(parents=True, exist_ok=True)
         lock = _WriterLock(directory) if writable else None
-        engine = _sqlite_engine(database)
         if writable:
             Base.metadata.create_all(engine)
-            fulltext.install(engine)  # keyword search (FTS5), kept in step with items by triggers
+            keyword_index(engine.dialect.name).install(engine)  # kept in step with the items by the database
         store = cls(directory, engine, _check_and_record(engine, directory, model if writable else None, model), lock)
         if writable and repair:
             store.repair()
@@ -172,6 +169,19 @@ class Store:
             session.execute(delete(Duplicate).where(Duplicate.path.in_(paths)))
 
     # --- reads ---------------------------------------------------------------------------------
+
+    def keyword_search(
+        self, include: Sequence[str], exclude: Sequence[str] = (), limit: int = 10, filters: Filters | None = None
+    ) -> list[tuple[int, float]]:
+        """(item id, relevance) of indexed text items matching any word of `include` and none of
+        `exclude` (and the filters), best first."""
+        with self.sessions() as session:
+            return self.keywords.search(session, include, exclude, limit, condition(filters))
+
+    def allowed_ids(self, filters: Filters | None, candidates: Iterable[int]) -> set[int]:
+        """The candidates that pass the filters (all of them without filters)."""
+        with self.sessions() as session:
+            return allowed_ids(session, condition(filters), candidates)
 
     def get(self, item_ids: Iterable[int]) -> dict[int, Item]:
         with self.sessions() as session:

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import numpy as np
+import pytest
 from sqlalchemy import text
 
 from xmodal.store import Item, Store
-from xmodal.store.fulltext import TABLE, install, keyword_search, match_expression
+from xmodal.store.filters import Filters
+from xmodal.store.keyword import KeywordSearchUnavailable, NoKeywordIndex, keyword_index
+from xmodal.store.keyword_sqlite import TABLE, Fts5KeywordIndex, match_expression
 
 
 def rows(store: Store) -> dict[int, str]:
@@ -13,7 +17,7 @@ def rows(store: Store) -> dict[int, str]:
 
 def add_texts(store: Store, *texts: str) -> list[int]:
     items = [Item(modality="text", text=value, content_hash=str(hash(value))) for value in texts]
-    store.add(items, __import__("numpy").ones((len(items), int(store.model["dim"])), dtype="float32"))
+    store.add(items, np.ones((len(items), int(store.model["dim"])), dtype="float32"))
     return [item.id for item in items]
 
 
@@ -32,7 +36,8 @@ def test_a_store_made_before_keyword_search_is_filled_on_install(store) -> None:
     ids = add_texts(store, "red barn", "blue sky")
     with store.engine.begin() as connection:
         connection.execute(text(f"DROP TABLE {TABLE}"))
-    assert install(store.engine) and install(store.engine)  # idempotent
+    fts = Fts5KeywordIndex()
+    assert fts.install(store.engine) and fts.install(store.engine)  # idempotent
     assert set(rows(store)) == set(ids)
 
 
@@ -41,8 +46,20 @@ def test_queries_are_quoted_words_and_rank_by_bm25(store) -> None:
     assert match_expression(['NEAR(a b) OR "x', "*"]) == '("near" OR "a" OR "b" OR "or" OR "x")'
     assert match_expression(["..."]) is None
     assert match_expression(["dog"], ["quiet"]) == '("dog") NOT ("quiet")'
+    found = store.keyword_search(["barking dog"], limit=10)
+    assert [item_id for item_id, _ in found] == [barking, quiet] and found[0][1] > found[1][1] > 0
+    assert store.keyword_search(["dog"], ["quiet"], 10)[0][0] == barking
     with store.sessions() as session:
-        found = keyword_search(session, match_expression(["barking dog"]), 10)
-        assert [item_id for item_id, _ in found] == [barking, quiet] and found[0][1] > found[1][1] > 0
-        assert keyword_search(session, match_expression(["dog"], ["quiet"]), 10)[0][0] == barking
-        assert keyword_search(session, match_expression(["dog"]), 10, Item.id == quiet) == [(quiet, found[1][1])]
+        assert store.keywords.search(session, ["dog"], [], 10, Item.id == quiet) == [(quiet, found[1][1])]
+    assert store.keyword_search(["..."]) == []
+
+
+def test_filters_apply_to_keyword_search_and_other_databases_say_so(store) -> None:
+    add_texts(store, "a red dog")
+    cat = Item(modality="text", text="a red cat", content_hash="cat", meta={"kind": "cat"})
+    store.add([cat], np.ones((1, int(store.model["dim"])), dtype="float32"))
+    assert [item_id for item_id, _ in store.keyword_search(["red"], filters=Filters(metadata={"kind": "cat"}))] == [cat.id]
+    other = keyword_index("mssql")
+    assert isinstance(other, NoKeywordIndex) and other.install(store.engine) is False
+    with pytest.raises(KeywordSearchUnavailable, match="not implemented for mssql"):
+        other.search(None, ["x"], [], 1)  # type: ignore[arg-type]

@@ -1,4 +1,8 @@
-"""Metadata filters: which items a query may return, as one SQL condition on `items`."""
+"""Filters as data (which items a query may return) and their one SQL condition on `items`.
+
+The shape is validated here, next to the SQL it becomes: metadata keys end up inside a JSON path and
+extensions inside a LIKE pattern, so only plain ones pass. The API and batch queries take this model
+as it is; the store evaluates it (`Store.allowed_ids`, `Store.keyword_search`)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from sqlalchemy import LargeBinary, String, and_, cast, func, literal, or_, sele
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from xmodal.store import Item
+from xmodal.store.schema import Item
 
 MetadataValue = Union[bool, int, float, str]
 _METADATA_KEY = re.compile(r"^[\w .:-]{1,64}$")
@@ -75,17 +79,29 @@ def condition(filters: Filters | None) -> ColumnElement[bool] | None:
         prefix = os.fsencode(filters.path_prefix)
         parts.append(func.substr(raw_path, 1, len(prefix)) == literal(prefix, LargeBinary))
     if filters.extension:
-        as_text = cast(raw_path, String)  # SQLite LIKE ignores ASCII case: '.JPG' matches '.jpg'
-        parts.append(or_(*(as_text.like(f"%{extension}") for extension in filters.extension)))
+        as_text = cast(raw_path, String)
+        parts.append(or_(*(as_text.ilike(f"%{extension}") for extension in filters.extension)))  # '.JPG' is '.jpg'
+
     for column, low, high in ((Item.size, filters.min_size, filters.max_size), (Item.mtime, filters.min_mtime, filters.max_mtime)):
         if low is not None:
             parts.append(column >= low)
         if high is not None:
             parts.append(column <= high)
     for key, value in (filters.metadata or {}).items():
-        extracted = func.json_extract(Item.__table__.c.metadata, f'$."{key}"')
-        parts.append(extracted == (int(value) if isinstance(value, bool) else value))
+        parts.append(_metadata_value(key, value))
     return and_(*parts)
+
+
+def _metadata_value(key: str, value: MetadataValue) -> ColumnElement[bool]:
+    """metadata[key] == value, compared as the value's JSON type (SQLAlchemy renders the JSON path)."""
+    field = Item.__table__.c.metadata[key]
+    if isinstance(value, bool):
+        return field.as_boolean() == value
+    if isinstance(value, int):
+        return field.as_integer() == value
+    if isinstance(value, float):
+        return field.as_float() == value
+    return field.as_string() == value
 
 
 def allowed_ids(session: Session, where: ColumnElement[bool] | None, candidates: Iterable[int]) -> set[int]:
