@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from xmodal.store.tuning import rebuild_and_tune
-from xmodal.store.vectors import VectorIndex, choose_layout
+from xmodal.store.vectors.faiss_backend import FaissBackend
+from xmodal.store.vectors.faiss_layouts import choose_layout
+from xmodal.store.vectors.faiss_tuning import rebuild_and_tune
 
 
 def clustered(n: int, dim: int, clusters: int, seed: int) -> np.ndarray:
@@ -52,7 +53,7 @@ def main() -> None:
     ids = np.arange(1, args.n + 1, dtype=np.int64)
 
     started = time.perf_counter()
-    index = VectorIndex(Path(tempfile.mkdtemp()) / "bench.faiss", args.dim)
+    index = FaissBackend(Path(tempfile.mkdtemp()) / "bench", args.dim)
     index.add(ids, vectors)
     tuning = rebuild_and_tune(index, choose_layout(args.n, args.dim, args.index_type))
     build_s = time.perf_counter() - started

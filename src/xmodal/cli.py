@@ -72,7 +72,7 @@ def index(
         )
         spec = settings.model or Store.recorded_spec(settings.store) or DEFAULT_MODEL
         encoder = load_model(spec, pick_device(settings.device), settings.batch_size)
-        target = Store.open(settings.store, encoder.info.identity(), writable=True)
+        target = Store.open(settings.store, encoder.info.identity(), writable=True, vector_backend=settings.vector_backend)
         sources = list(collect_sources(paths))
         columns = [TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), _Rate(), TimeElapsedColumn(), TimeRemainingColumn()]
         with Progress(*columns, console=err, transient=True) as progress:
@@ -131,15 +131,14 @@ def info(store: Optional[Path] = STORE, as_json: bool = typer.Option(False, "--j
     """Show a store: items per modality, index layout and recorded recall, model, device, size on disk."""
     from xmodal.device import pick_device
     from xmodal.store import Store, describe_model
-    from xmodal.store.vectors import gpu_available
 
     with user_errors():
         settings = load_settings(store=store)
         target = Store.open(settings.store)
         report = {
             "store": str(settings.store), "model": target.model, "items": target.counts(),
-            "indexes": {m: {"vectors": len(target.vectors(m)), "layout": target.vectors(m).layout, "tuning": target.info(f"index:{m}")} for m in modalities.NAMES},
-            "device": {"torch": str(pick_device(settings.device)), "faiss": "gpu" if gpu_available() else "cpu"},
+            "indexes": {m: {**target.vectors(m).describe(), "tuning": target.info(f"index:{m}")} for m in modalities.NAMES},
+            "device": {"torch": str(pick_device(settings.device)), target.backend: type(target.vectors("text")).device()},
             "bytes_on_disk": target.size_on_disk(),
         }
     if as_json:
@@ -147,7 +146,7 @@ def info(store: Optional[Path] = STORE, as_json: bool = typer.Option(False, "--j
         return
     typer.echo(f"store   {report['store']} ({report['bytes_on_disk'] / 1e6:.1f} MB on disk)")
     typer.echo(f"model   {describe_model(target.model)}")
-    typer.echo(f"device  torch {report['device']['torch']}, faiss {report['device']['faiss']}")
+    typer.echo(f"device  torch {report['device']['torch']}, {target.backend} {report['device'][target.backend]}")
     for modality, index in report["indexes"].items():
         by_status = report["items"].get(modality, {})
         tuning = index["tuning"] or {}

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # only competes (sample corpus: 30.7 items/s inline vs 23.2 with one worker), so decode inline.
     workers: int = Field(_default_workers(), ge=0, description="decoder processes; 0 decodes inline")
     index_type: Literal["auto", "flat", "ivf", "ivfpq"] = "auto"
+    vector_backend: str | None = Field(
+        None, description="vector backend of a new store: faiss (default), numpy, or a dotted path; a store keeps its own"
+    )
     checkpoint_seconds: float = Field(30.0, gt=0, description="how often a job saves index files")
     max_upload_bytes: int = Field(50 * 1024 * 1024, gt=0)
     host: str = "127.0.0.1"

@@ -1,10 +1,14 @@
-"""Opening files that hostile hands may have swapped: no link followed, regular files only, no hangs."""
+"""Files done carefully: opening what hostile hands may have swapped (no link followed, regular files
+only, no hangs), and writing whole files atomically."""
 
 from __future__ import annotations
 
 import errno
 import os
 import stat
+import uuid
+from pathlib import Path
+from typing import Callable
 
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: opening a FIFO for reading returns at once instead of waiting for a writer.
@@ -49,3 +53,27 @@ def _open_at(parent: int, name: str, flags: int) -> int:
         if error.errno in (errno.ELOOP, errno.ENOTDIR):
             raise UnsafeFile(f"{name!r} on the way is a symbolic link or not a directory") from None
         raise
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write a file whole or not at all: `write(temporary)` fills a new file next to `path`, which is
+    synced to disk and renamed over it (the directory entry synced too). Readers and a crash see the
+    old file or the new one, never half; concurrent writers each write whole files (unique names).
+    Leftovers of a crash end in `.tmp`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666))  # the umask's mode
+    try:
+        write(temporary)
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(directory)  # the rename itself survives a power cut
+    finally:
+        os.close(directory)

@@ -1,6 +1,8 @@
-"""Searcher.search: composite vectors, filters that FAISS cannot apply, paging, fusion."""
+"""Searcher.search: composite vectors, filters (an id set for the index, or a deeper search), paging, fusion."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -62,3 +64,22 @@ def test_item_parts_are_left_out_and_unknown_ones_refused(searcher) -> None:
     assert red.id not in [hit.id for hit in page.hits]
     with pytest.raises(LookupError):
         searcher.search(Query([Part(item=10**6)]))
+
+
+def test_filters_give_the_same_pages_through_the_id_set_and_through_deeper_search(searcher, monkeypatch) -> None:
+    queries = [Query([Part(text="red")], ["image"], k=3, filters=Filters(extension=[".bmp", ".jpg"])),
+               Query([Part(text="red")], k=5, offset=2, filters=Filters(path_prefix=str(searcher.store.directory.parent)))]
+    through_ids = [[hit.id for hit in searcher.search(query).hits] for query in queries]
+    monkeypatch.setattr("xmodal.store.store.PREFILTER_LIMIT", 0)  # every filter now matches "too many" to list
+    assert [[hit.id for hit in searcher.search(query).hits] for query in queries] == through_ids
+    assert all(through_ids)
+
+
+def test_a_numpy_store_answers_like_a_faiss_one(corpus, encoder, settings, searcher, tmp_path) -> None:
+    from xmodal.store import Store
+
+    store = Store.open(tmp_path / "exact", encoder.info.identity(), writable=True, vector_backend="numpy")
+    IndexJob(store, encoder, settings).run(collect_sources([corpus]))
+    exact = Searcher(store, encoder)
+    query = Query([Part(text="red"), Part(text="blue", weight=-0.3)], k=8, filters=Filters(extension=[".png", ".txt"]))
+    assert [Path(hit.path).name for hit in exact.search(query).hits] == [Path(hit.path).name for hit in searcher.search(query).hits]

@@ -129,17 +129,40 @@ def test_remove_deletes_row_vector_and_duplicates(tmp_path: Path) -> None:
 
 
 def test_optimize_moves_to_ivf_above_the_threshold_and_records_recall(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("xmodal.store.vectors.FLAT_UNTIL", 2_000)
+    monkeypatch.setattr("xmodal.store.vectors.faiss_layouts.FLAT_UNTIL", 2_000)
     store = writer(tmp_path)
     centres = unit_rows(40, seed=1)
     labels = np.random.default_rng(2).integers(0, 40, 3_000)
     clustered = centres[labels] + 0.05 * unit_rows(3_000, seed=3)
     store.add([Item(modality="image", path=f"/i/{n}", content_hash=str(n)) for n in range(3_000)], clustered / np.linalg.norm(clustered, axis=1, keepdims=True))
     tunings = store.optimize()
-    assert tunings["image"].layout.startswith("IVF") and tunings["image"].recall_at_10 >= 0.95
-    assert store.info("index:image")["nprobe"] == tunings["image"].nprobe
+    assert tunings["image"]["layout"].startswith("IVF") and tunings["image"]["recall_at_10"] >= 0.95
+    assert store.info("index:image")["nprobe"] == tunings["image"]["nprobe"]
     assert store.optimize() == {}  # nothing changed: nothing redone
     store.close()
     reader = Store.open(tmp_path)
-    assert reader.vectors("image").layout.startswith("IVF") and len(reader.vectors("image")) == 3_000
+    assert reader.vectors("image").describe()["layout"].startswith("IVF") and len(reader.vectors("image")) == 3_000
     np.testing.assert_allclose(np.linalg.norm(reader.vectors("image").vector(7)), 1.0, atol=1e-5)
+
+
+def test_a_store_records_its_vector_backend_and_keeps_it(tmp_path: Path) -> None:
+    store = Store.open(tmp_path, MODEL, writable=True, vector_backend="numpy")
+    store.add([Item(modality="image", path=f"/x/{n}.png", content_hash=str(n)) for n in range(3)], unit_rows(3))
+    store.close()
+    assert (tmp_path / "vectors" / "image.npz").exists() and not (tmp_path / "vectors" / "image.faiss").exists()
+    reader = Store.open(tmp_path)
+    assert reader.backend == "numpy" and reader.info("vector_backend") == "numpy"
+    assert reader.vectors("image").search(unit_rows(3)[1:2], 1)[1][0][0] == 2
+    with pytest.raises(StoreError, match="keeps its vectors with 'numpy'; it cannot switch to 'faiss'"):
+        Store.open(tmp_path, MODEL, writable=True, vector_backend="faiss")
+    assert Store.open(tmp_path, MODEL, writable=True, vector_backend="numpy").backend == "numpy"
+
+
+def test_a_store_made_before_backends_had_names_is_faiss(tmp_path: Path) -> None:
+    writer(tmp_path).close()
+    with Store.open(tmp_path).sessions.begin() as session:
+        session.delete(session.get(StoreInfo, "vector_backend"))
+    assert Store.open(tmp_path).backend == "faiss"
+    store = writer(tmp_path)
+    assert store.info("vector_backend") == "faiss"
+    store.close()

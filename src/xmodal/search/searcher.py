@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -135,27 +134,35 @@ class Searcher:
         return self.store.vectors(item.modality).vector(item.id)
 
     def _vector_ranked(
-        self, vector: np.ndarray, modalities: Sequence[str] | None, need: int, where: Any, exclude: set[int], min_score: float | None
+        self, vector: np.ndarray, modalities: Sequence[str] | None, need: int, where: Filters | None, exclude: set[int],
+        min_score: float | None,
     ) -> list[tuple[float, int]]:
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         scored: list[tuple[float, int]] = []
         for modality in modalities or MODALITIES:
-            scored += self._modality_ranked(self.store.vectors(modality), query, need, where, exclude, min_score)
+            scored += self._modality_ranked(modality, query, need, where, exclude, min_score)
         scored.sort(key=lambda pair: (-pair[0], pair[1]))
         return scored[:need]
 
-    def _modality_ranked(self, index: Any, query: np.ndarray, need: int, where: Any, exclude: set[int], min_score: float | None) -> list[tuple[float, int]]:
-        """Top `need` of one index that pass the filters; FAISS cannot filter, so fetch deeper until enough pass."""
+    def _modality_ranked(
+        self, modality: str, query: np.ndarray, need: int, where: Filters | None, exclude: set[int], min_score: float | None
+    ) -> list[tuple[float, int]]:
+        """Top `need` of one modality's index that pass the filters and the minimum score. A filter that
+        matches few items is handed to the index as the set of allowed ids; one that matches many is
+        checked on the candidates instead, searching deeper until enough pass."""
+        index = self.store.vectors(modality)
+        allowed = None if where is None else self.store.matching_ids(where, modality)
+        if where is None or allowed is not None:
+            allowed = None if allowed is None else allowed - exclude
+            scores, ids = index.search(query, need + (len(exclude) if allowed is None else 0), allowed)
+            return _passing(scores[0], ids[0], exclude, min_score)[:need]
         fetch = need + len(exclude)
         while True:
             scores, ids = index.search(query, fetch)
-            pairs = [(float(score), int(item_id)) for score, item_id in zip(scores[0], ids[0]) if item_id >= 0 and item_id not in exclude]
+            pairs = _passing(scores[0], ids[0], exclude, min_score)
             below = min_score is not None and len(scores[0]) > 0 and scores[0][-1] < min_score
-            if min_score is not None:
-                pairs = [pair for pair in pairs if pair[0] >= min_score]
-            if where is not None:
-                allowed = self.store.allowed_ids(where, [item_id for _, item_id in pairs])
-                pairs = [pair for pair in pairs if pair[1] in allowed]
+            passed = self.store.allowed_ids(where, [item_id for _, item_id in pairs])
+            pairs = [pair for pair in pairs if pair[1] in passed]
             if len(pairs) >= need or below or fetch >= len(index):
                 return pairs[:need]
             fetch = min(fetch * 4, len(index))
@@ -169,6 +176,11 @@ class Searcher:
     def _hydrate(self, ranked: Sequence[tuple[float, int]]) -> list[Hit]:
         items = self.store.get([item_id for _, item_id in ranked])
         return [_hit(items[item_id], score) for score, item_id in ranked if item_id in items]
+
+
+def _passing(scores: np.ndarray, ids: np.ndarray, exclude: set[int], min_score: float | None) -> list[tuple[float, int]]:
+    pairs = [(float(score), int(item_id)) for score, item_id in zip(scores, ids) if item_id >= 0 and item_id not in exclude]
+    return pairs if min_score is None else [pair for pair in pairs if pair[0] >= min_score]
 
 
 def _hit(item: Item, score: float) -> Hit:

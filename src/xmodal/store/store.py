@@ -1,62 +1,58 @@
-"""A store is one directory: `xmodal.db` (SQLite metadata), `vectors/<modality>.faiss`, a writer lock.
-All persistence goes through it: rows, vectors, filters, keyword search.
+"""A store is one directory: the metadata database (`xmodal.db`, SQLite by default), one vector file
+per modality under `vectors/` (FAISS by default), and a writer lock. All persistence goes through it:
+rows, vectors, filters, keyword search.
 
 One writer at a time holds the lock; readers (the server) open without it and pick up what the
-writer saves. Rows are committed per batch and index files saved at checkpoints, so after a
-crash the two can disagree: a writer's open repairs that (vectors with no row are removed; rows
-with no vector are dropped and so embedded again by the next run).
+writer saves. Rows are committed per batch and vector files saved at checkpoints, so after a crash
+the two can disagree: a writer's open repairs that (`consistency.py`).
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 from sqlalchemy import Engine, delete, func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from xmodal import modalities
-from xmodal.errors import Conflict
+from xmodal.store import consistency
 from xmodal.store.database import DATABASE_NAME, connect, default_url, holds_a_store
 from xmodal.store.filters import Filters, allowed_ids, condition
 from xmodal.store.keyword import keyword_index
-from xmodal.store.schema import SCHEMA_VERSION, Base, Duplicate, Item, StoreInfo
-from xmodal.store.tuning import Tuning, needs_rebuild, rebuild_and_tune
-from xmodal.store.vectors import VectorIndex
+from xmodal.store.lock import WriterLock
+from xmodal.store.records import StoreError, StoreNotFound, check_and_record, describe_model
+from xmodal.store.schema import Base, Duplicate, Item, StoreInfo
+from xmodal.store.vectors import VectorBackend, open_backend
 
-MODALITIES = modalities.NAMES  # one vector index each
-
-
-class StoreError(Conflict):
-    """A store that cannot be used as asked: another writer holds it, another model filled it, ..."""
-
-
-class StoreNotFound(StoreError):
-    status = 404
+__all__ = ["Store", "StoreError", "StoreNotFound", "describe_model"]
+PREFILTER_LIMIT = 10_000  # filters matching up to this many items are handed to the vector search as an id set
 
 
 class Store:
-    def __init__(self, directory: Path, engine: Engine, model: dict[str, Any], lock: "_WriterLock | None") -> None:
+    modalities = modalities.NAMES  # one vector index each
+
+    def __init__(self, directory: Path, engine: Engine, model: dict[str, Any], backend: str, lock: WriterLock | None) -> None:
         self.directory = directory
         self.engine = engine
         self.model = model
+        self.backend = backend
         self.writable = lock is not None
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.keywords = keyword_index(engine.dialect.name)
         self._lock = lock
-        self._vectors: dict[str, VectorIndex] = {}
+        self._vectors: dict[str, VectorBackend] = {}
 
     @classmethod
     def open(
         cls, directory: str | Path, model: dict[str, Any] | None = None, writable: bool = False, repair: bool = True,
-        database_url: str | None = None,
+        database_url: str | None = None, vector_backend: str | None = None,
     ) -> "Store":
         """Open for reading, or for writing (exclusive; with a model identity, create the store if
         missing and refuse another model; repair what a crash left unless `repair` is False).
-        The metadata live in `database_url` (any SQLAlchemy URL), by default `xmodal.db` in `directory`."""
+        The metadata live in `database_url` (any SQLAlchemy URL), by default `xmodal.db` in `directory`;
+        `vector_backend` names the backend of a new store (an existing one keeps its own)."""
         directory = Path(directory)
         creating = model is not None and writable
         missing = f"no xmodal store at {directory} (create one with `xmodal index --store {directory} PATH`)"
@@ -68,11 +64,18 @@ class Store:
             raise StoreNotFound(missing)
         if creating:
             directory.mkdir(parents=True, exist_ok=True)
-        lock = _WriterLock(directory) if writable else None
-        if writable:
-            Base.metadata.create_all(engine)
-            keyword_index(engine.dialect.name).install(engine)  # kept in step with the items by the database
-        store = cls(directory, engine, _check_and_record(engine, directory, model if writable else None, model), lock)
+        lock = WriterLock(directory) if writable else None
+        try:
+            if writable:
+                Base.metadata.create_all(engine)
+                keyword_index(engine.dialect.name).install(engine)  # kept in step with the items by the database
+            recorded, backend = check_and_record(engine, directory, model, writable, vector_backend)
+        except BaseException:
+            engine.dispose()
+            if lock is not None:
+                lock.close()
+            raise
+        store = cls(directory, engine, recorded, backend, lock)
         if writable and repair:
             store.repair()
         return store
@@ -95,33 +98,31 @@ class Store:
 
     # --- vectors -------------------------------------------------------------------------------
 
-    def vectors(self, modality: str) -> VectorIndex:
+    def vectors(self, modality: str) -> VectorBackend:
+        """The modality's vector index; a reader's is reloaded when the writer saved a newer file."""
         if modality not in self._vectors:
-            self._vectors[modality] = VectorIndex(self.directory / "vectors" / f"{modality}.faiss", int(self.model["dim"]))
+            stem = self.directory / "vectors" / modality
+            self._vectors[modality] = open_backend(self.backend, stem, int(self.model["dim"]))
         elif not self.writable:
             self._vectors[modality].refresh()
         return self._vectors[modality]
 
     def save(self) -> None:
-        """Checkpoint: write the index files that changed since the last save."""
+        """Checkpoint: write the vector files that changed since the last save."""
         for index in self._vectors.values():
             if index.dirty:
                 index.save()
 
-    def optimize(self, kind: str = "auto") -> dict[str, Tuning]:
-        """Move each modality's index to the layout its size calls for (or `kind`), tuned to the
-        recall target and recorded; returns the tunings that were (re)done."""
+    def optimize(self, kind: str = "auto") -> dict[str, dict[str, Any]]:
+        """Give each modality's index the layout its size calls for (or `kind`), tuned and recorded
+        (`index:<modality>` in store_info); returns the records of what was (re)done."""
         done = {}
-        for modality in MODALITIES:
-            index, key = self.vectors(modality), f"index:{modality}"
-            recorded = self.info(key)
-            layout = needs_rebuild(index, recorded, kind)
-            if layout is not None:
-                done[modality] = rebuild_and_tune(index, layout)
-            elif index.kind == "flat" and len(index) and (recorded or {}).get("count") != len(index):
-                done[modality] = Tuning(index.layout, None, 1.0, len(index), 0)  # exact: nothing to tune
-            if modality in done:
-                self.set_info(key, done[modality].record())
+        for modality in self.modalities:
+            key = f"index:{modality}"
+            record = self.vectors(modality).optimize(kind, self.info(key))
+            if record is not None:
+                done[modality] = record
+                self.set_info(key, record)
         self.save()
         return done
 
@@ -133,9 +134,9 @@ class Store:
             session.add_all(items)
             session.flush()  # assigns ids
             ids = np.array([item.id for item in items], dtype=np.int64)
-            modalities = np.array([item.modality for item in items])
-            for modality in set(modalities.tolist()):
-                self.vectors(modality).add(ids[modalities == modality], vectors[modalities == modality])
+            kinds = np.array([item.modality for item in items])
+            for modality in set(kinds.tolist()):
+                self.vectors(modality).add(ids[kinds == modality], vectors[kinds == modality])
             session.expunge_all()
 
     def add_failed(self, items: Iterable[Item]) -> None:
@@ -182,6 +183,14 @@ class Store:
         """The candidates that pass the filters (all of them without filters)."""
         with self.sessions() as session:
             return allowed_ids(session, condition(filters), candidates)
+
+    def matching_ids(self, filters: Filters, modality: str, limit: int = PREFILTER_LIMIT) -> set[int] | None:
+        """The ids of indexed items of a modality that pass the filters, or None when more than
+        `limit` do (then filtering the vector search's candidates is cheaper than listing them)."""
+        where = Item.modality == modality, Item.status == "indexed", condition(filters)
+        with self.sessions() as session:
+            found = set(session.scalars(select(Item.id).where(*where).limit(limit + 1)))
+        return None if len(found) > limit else found
 
     def get(self, item_ids: Iterable[int]) -> dict[int, Item]:
         with self.sessions() as session:
@@ -243,101 +252,12 @@ class Store:
     # --- consistency ---------------------------------------------------------------------------
 
     def verify(self) -> list[str]:
-        """Every disagreement between the database and the index files, as sentences."""
-        problems = []
-        for modality in MODALITIES:
-            rows, in_index = self._row_and_vector_ids(modality)
-            if orphans := in_index - rows:
-                problems.append(f"{modality}: {len(orphans)} vectors have no indexed row (e.g. id {min(orphans)})")
-            if missing := rows - in_index:
-                problems.append(f"{modality}: {len(missing)} indexed rows have no vector (e.g. id {min(missing)})")
-            index = self.vectors(modality)
-            if len(index) != len(in_index):
-                problems.append(f"{modality}: the index counts {len(index)} vectors but holds {len(in_index)} distinct ids")
-        leftovers = sorted((self.directory / "vectors").glob("*.tmp"))
-        problems += [f"unfinished index write left behind: {path.name}" for path in leftovers]
-        return problems
+        """Every disagreement between the database and the vector files, as sentences."""
+        return consistency.verify(self)
 
     def repair(self) -> list[str]:
         """Make each index hold exactly the vectors of indexed rows; returns what was done."""
-        done = []
-        for modality in MODALITIES:
-            rows, in_index = self._row_and_vector_ids(modality)
-            index = self.vectors(modality)
-            if orphans := in_index - rows:
-                index.remove(np.array(sorted(orphans)))
-                done.append(f"removed {len(orphans)} {modality} vectors with no row")
-            if missing := rows - in_index:
-                with self.sessions.begin() as session:
-                    session.execute(delete(Duplicate).where(Duplicate.item_id.in_(missing)))
-                    session.execute(delete(Item).where(Item.id.in_(missing)))  # the next run embeds them again
-                done.append(f"dropped {len(missing)} {modality} rows with no vector (re-index to restore them)")
-        for leftover in (self.directory / "vectors").glob("*.tmp"):
-            leftover.unlink()
-            done.append(f"deleted unfinished index write {leftover.name}")
-        self.save()
-        return done
-
-    def _row_and_vector_ids(self, modality: str) -> tuple[set[int], set[int]]:
-        with self.sessions() as session:
-            rows = set(session.scalars(select(Item.id).where(Item.modality == modality, Item.status == "indexed")))
-        return rows, set(self.vectors(modality).ids().tolist())
+        return consistency.repair(self)
 
     def size_on_disk(self) -> int:
         return sum(path.stat().st_size for path in self.directory.rglob("*") if path.is_file())
-
-
-_LOCKED_HERE: set[Path] = set()  # POSIX locks are per process: a second writer in this one is caught here
-
-
-class _WriterLock:
-    """An exclusive POSIX record lock on `writer.lock`. Unlike flock, it is not inherited by
-    forked decoder processes, and the OS drops it the moment its process dies (kill -9 included)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.key = directory.resolve()
-        if self.key in _LOCKED_HERE:
-            raise StoreError(f"store {directory} is being written by process {os.getpid()} (this one); close that store first")
-        self.handle = open(directory / "writer.lock", "a+")
-        try:
-            fcntl.lockf(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self.handle.seek(0)
-            holder = self.handle.read().strip() or "another process"
-            self.handle.close()
-            raise StoreError(f"store {directory} is being written by {holder}; wait for that job to finish") from None
-        _LOCKED_HERE.add(self.key)
-        self.handle.truncate(0)
-        self.handle.write(f"process {os.getpid()}")
-        self.handle.flush()
-
-    def close(self) -> None:
-        _LOCKED_HERE.discard(self.key)
-        self.handle.close()
-
-
-def _check_and_record(engine: Engine, directory: Path, new_model: dict[str, Any] | None, expected: dict[str, Any] | None) -> dict[str, Any]:
-    with Session(engine) as session, session.begin():
-        info = {row.key: row.value for row in session.scalars(select(StoreInfo))}
-        version = info.get("schema_version", SCHEMA_VERSION)
-        if version > SCHEMA_VERSION:
-            raise StoreError(f"store {directory} has schema {version}, newer than this xmodal ({SCHEMA_VERSION}); upgrade xmodal")
-        if new_model is not None and version < SCHEMA_VERSION:
-            session.merge(StoreInfo(key="schema_version", value=SCHEMA_VERSION))  # 1 -> 2 only added a table
-        recorded = info.get("model")
-        if recorded is None:
-            if new_model is None:
-                raise StoreError(f"store {directory} records no model; it was never filled")
-            session.add_all([StoreInfo(key="schema_version", value=SCHEMA_VERSION), StoreInfo(key="model", value=new_model)])
-            return new_model
-        if expected is not None and expected != recorded:
-            raise StoreError(
-                f"store {directory} was built with model {describe_model(recorded)}; it cannot take vectors of "
-                f"{describe_model(expected)}. Use another --store, or the model the store was built with."
-            )
-        return recorded
-
-
-def describe_model(model: dict[str, Any]) -> str:
-    """A model identity as a person reads it."""
-    return f"{model['spec']} version {model['version']} ({model['dim']}-d)"

@@ -1,13 +1,17 @@
-"""Pick an index layout for a store's size, and tune IVF probing to a recall target, measured."""
+"""When to move a FAISS index to another layout, and tuning IVF probing to a recall target, measured."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
 
-from xmodal.store.vectors import Layout, VectorIndex, choose_layout
+from xmodal.store.vectors.faiss_layouts import Layout, choose_layout
+
+if TYPE_CHECKING:
+    from xmodal.store.vectors.faiss_backend import FaissBackend
 
 TARGET_RECALL = 0.95
 K = 10
@@ -25,7 +29,7 @@ class Tuning:
         return asdict(self)
 
 
-def needs_rebuild(index: VectorIndex, recorded: dict | None, kind: str = "auto") -> Layout | None:
+def needs_rebuild(index: FaissBackend, recorded: dict | None, kind: str = "auto") -> Layout | None:
     """The layout to move to, or None if the current one still fits. IVF is retrained once the
     store has doubled or halved since it was tuned, as its clusters no longer fit the data."""
     wanted = choose_layout(len(index), index.dim, kind)
@@ -38,7 +42,7 @@ def needs_rebuild(index: VectorIndex, recorded: dict | None, kind: str = "auto")
     return None
 
 
-def rebuild_and_tune(index: VectorIndex, layout: Layout, target: float = TARGET_RECALL, seed: int = 0) -> Tuning:
+def rebuild_and_tune(index: FaissBackend, layout: Layout, target: float = TARGET_RECALL, seed: int = 0) -> Tuning:
     """Rebuild into `layout` and choose the smallest nprobe whose recall@10 against exact search on
     the store's own vectors reaches `target` (or the best reachable one)."""
     ids, vectors = index.all_vectors()  # exact while the old layout is Flat or IVF-Flat
