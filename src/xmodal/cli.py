@@ -15,7 +15,7 @@ from rich.text import Text
 from rich.table import Table
 
 from xmodal import modalities
-from xmodal.config import DEFAULT_MODEL, Settings
+from xmodal.config import Settings
 from xmodal.errors import Invalid, XmodalError, validation_message
 
 app = typer.Typer(help="xmodal: search images, sounds and texts with any of them.", no_args_is_help=True, add_completion=False)
@@ -49,37 +49,34 @@ def load_settings(**flags: object) -> Settings:
 def index(
     paths: List[Path] = typer.Argument(..., help="directories (walked recursively), media or text files, or .jsonl manifests"),
     store: Optional[Path] = STORE,
-    model: Optional[str] = typer.Option(None, "--model", help="model [env XMODAL_MODEL; default: the store's own, or xmodal-base for a new store]"),
+    model: Optional[str] = typer.Option(
+        None, "--model", help="model [env XMODAL_MODEL; default: the store's own, or xmodal-base for a new store]"
+    ),
     prune: bool = typer.Option(False, "--prune", help="forget files under the given directories that are gone from disk"),
     device: Optional[str] = DEVICE,
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="inputs per encoder batch"),
-    workers: Optional[int] = typer.Option(None, "--workers", min=0, help="decoder processes (0: decode inline) [env XMODAL_WORKERS]"),
-    index_type: Optional[str] = typer.Option(None, "--index-type", help="auto (by size), flat, ivf or ivfpq [env XMODAL_INDEX_TYPE]"),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", min=0, help="decoder processes (0: decode inline) [env XMODAL_WORKERS]"
+    ),
+    index_type: Optional[str] = typer.Option(
+        None, "--index-type", help="auto (by size), flat, ivf or ivfpq [env XMODAL_INDEX_TYPE]"
+    ),
     max_audio_seconds: Optional[float] = typer.Option(None, "--max-audio-seconds", help="read at most this much of each sound"),
 ) -> None:
     """Index files into a store. Re-running reads only new or changed files; moved files keep their
     vectors; identical files are embedded once; bad files are recorded and skipped. Safe to kill and
     run again."""
-    from xmodal.device import pick_device
-    from xmodal.encoders import load_model
-    from xmodal.indexer import IndexJob, collect_sources
-    from xmodal.store import Store
+    from xmodal.engine import Engine
 
     with user_errors():
         settings = load_settings(
             store=store, model=model, device=device, batch_size=batch_size, workers=workers,
             index_type=index_type, max_audio_seconds=max_audio_seconds,
         )
-        spec = settings.model or Store.recorded_spec(settings.store) or DEFAULT_MODEL
-        encoder = load_model(spec, pick_device(settings.device), settings.batch_size)
-        target = Store.open(settings.store, encoder.info.identity(), writable=True, vector_backend=settings.vector_backend)
-        sources = list(collect_sources(paths))
         columns = [TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), _Rate(), TimeElapsedColumn(), TimeRemainingColumn()]
-        with Progress(*columns, console=err, transient=True) as progress:
-            task = progress.add_task("index", total=len(sources))
-            job = IndexJob(target, encoder, settings, on_item=lambda _: progress.advance(task))
-            summary = job.run(sources, prune_under=[path for path in paths if path.is_dir()] if prune else None)
-        target.close()
+        with Progress(*columns, console=err, transient=True) as bar, Engine(settings) as engine:
+            task = bar.add_task("index", total=None)
+            summary = engine.index(paths, prune=prune, on_progress=lambda done: bar.update(task, total=done.total, completed=done.processed))
     _print_summary(summary, settings.store)
 
 
@@ -95,7 +92,8 @@ def _print_summary(summary, store: Path) -> None:
         err.print(f"... and {len(summary.failures) - 20} more failures (recorded in the store)")
     for path, original in summary.duplicate_paths[:10]:
         err.print(f"duplicate {path}: same content as {original}", highlight=False, markup=False)
-    extra = "".join(f", {name} {count}" for name, count in (("moved", summary.moved), ("duplicates", summary.duplicates), ("pruned", summary.pruned)) if count)
+    counted = (("moved", summary.moved), ("duplicates", summary.duplicates), ("pruned", summary.pruned))
+    extra = "".join(f", {name} {count}" for name, count in counted if count)
     typer.echo(
         f"indexed {summary.indexed}, unchanged {summary.unchanged}{extra}, failed {summary.failed} "
         f"in {summary.elapsed:.1f} s ({summary.items_per_second:.1f} items/s) -> {store}"
@@ -108,50 +106,41 @@ def check(
     repair: bool = typer.Option(False, "--repair", help="fix what can be fixed and say what was done"),
 ) -> None:
     """Verify that the database and the index files agree (ids, counts, dimension, model); exit 1 if not."""
-    from xmodal.store import Store
+    from xmodal.engine import Engine
 
     with user_errors():
         settings = load_settings(store=store)
-        target = Store.open(settings.store, writable=True, repair=False)  # the lock: no job may write meanwhile
-        problems = target.verify()
-        for problem in problems:
-            typer.echo(f"problem: {problem}")
-        if problems and repair:
-            for action in target.repair():
-                typer.echo(f"repaired: {action}")
-            problems = target.verify()
-        target.close()
-    counts = ", ".join(f"{modality} {sum(by_status.values())}" for modality, by_status in sorted(target.counts().items()))
-    typer.echo(f"{'ok' if not problems else 'NOT OK'}: {settings.store} ({counts or 'empty'})")
-    raise typer.Exit(1 if problems else 0)
+        report = Engine(settings).check(repair)
+    for problem in report.found:
+        typer.echo(f"problem: {problem}")
+    for action in report.repaired:
+        typer.echo(f"repaired: {action}")
+    counts = ", ".join(f"{modality} {sum(by_status.values())}" for modality, by_status in sorted(report.items.items()))
+    typer.echo(f"{'ok' if report.ok else 'NOT OK'}: {settings.store} ({counts or 'empty'})")
+    raise typer.Exit(0 if report.ok else 1)
 
 
 @app.command()
 def info(store: Optional[Path] = STORE, as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Show a store: items per modality, index layout and recorded recall, model, device, size on disk."""
-    from xmodal.device import pick_device
-    from xmodal.store import Store, describe_model
+    from xmodal.engine import Engine
 
     with user_errors():
-        settings = load_settings(store=store)
-        target = Store.open(settings.store)
-        report = {
-            "store": str(settings.store), "model": target.model, "items": target.counts(),
-            "indexes": {m: {**target.vectors(m).describe(), "tuning": target.info(f"index:{m}")} for m in modalities.NAMES},
-            "device": {"torch": str(pick_device(settings.device)), target.backend: type(target.vectors("text")).device()},
-            "bytes_on_disk": target.size_on_disk(),
-        }
+        with Engine(load_settings(store=store)) as engine:
+            report = engine.info()
     if as_json:
         typer.echo(json.dumps(report))
         return
+    backend = report["vector_backend"]
     typer.echo(f"store   {report['store']} ({report['bytes_on_disk'] / 1e6:.1f} MB on disk)")
-    typer.echo(f"model   {describe_model(target.model)}")
-    typer.echo(f"device  torch {report['device']['torch']}, {target.backend} {report['device'][target.backend]}")
+    typer.echo(f"model   {report['model_description']}")
+    typer.echo(f"device  torch {report['device']['torch']}, {backend} {report['device'][backend]}")
     for modality, index in report["indexes"].items():
         by_status = report["items"].get(modality, {})
         tuning = index["tuning"] or {}
         recall = f", recall@10 {tuning['recall_at_10']:.3f} (nprobe {tuning['nprobe']})" if tuning.get("nprobe") else ""
-        typer.echo(f"{modality:<7} {by_status.get('indexed', 0)} indexed, {by_status.get('failed', 0)} failed; index {index['layout']}, {index['vectors']} vectors{recall}")
+        counts = f"{by_status.get('indexed', 0)} indexed, {by_status.get('failed', 0)} failed"
+        typer.echo(f"{modality:<7} {counts}; index {index['layout']}, {index['vectors']} vectors{recall}")
     if "duplicates" in report["items"]:
         typer.echo(f"duplicate paths  {report['items']['duplicates']['paths']}")
 
@@ -170,8 +159,8 @@ def search(
     device: Optional[str] = DEVICE,
 ) -> None:
     """Search a store with a text, an image, a sound or a stored item; results of any modality."""
-    from xmodal.search import BatchQuery, Searcher
-    from xmodal.search.batch import run_batch, run_query
+    from xmodal.engine import Engine
+    from xmodal.search import BatchQuery
 
     with user_errors():
         settings = load_settings(store=store, device=device)
@@ -179,18 +168,16 @@ def search(
     if queries is None and len(given) != 1:
         err.print("xmodal: error: give exactly one of --text, --image, --audio, --item (or --queries FILE)")
         raise typer.Exit(2)
-    with user_errors():
-        if queries is None:
-            try:
-                query = BatchQuery(**{key: str(value) for key, value in given.items()}, modality=modality or None, k=k)
-            except ValidationError as error:
-                raise Invalid(validation_message(error.errors())) from None
-        searcher = Searcher.open(settings)
+    with user_errors(), Engine.open(settings) as engine:
         if queries is not None:
-            for record in run_batch(searcher, _query_lines(queries), settings):
+            for record in engine.run_batch(_query_lines(queries)):
                 typer.echo(json.dumps(record, ensure_ascii=False))
             return
-        hits = run_query(searcher, query, settings)
+        try:
+            query = BatchQuery(**{key: str(value) for key, value in given.items()}, modality=modality or None, k=k)
+        except ValidationError as error:
+            raise Invalid(validation_message(error.errors())) from None
+        hits = engine.run_query(query)
     if as_json:
         typer.echo(json.dumps({"results": [hit.to_dict() for hit in hits]}, ensure_ascii=False))
     else:

@@ -15,7 +15,7 @@ from PIL import Image
 from xmodal.api import create_app
 from xmodal.config import Settings
 from xmodal.indexer import IndexJob, collect_sources
-from xmodal.search import Searcher
+from xmodal.engine import Engine
 from xmodal.store import Store
 
 KEY = "test-key-0123"
@@ -57,7 +57,7 @@ def serve(rich_corpus: Path, encoder, settings: Settings) -> Iterator[Callable[.
 
     def start(**overrides: object) -> TestClient:
         served = settings.with_overrides(max_upload_bytes=200_000, max_audio_seconds=2.0, **overrides)
-        app = create_app(served, Searcher(Store.open(served.store), encoder))
+        app = create_app(served, Engine.open(served, encoder=encoder))
         client = TestClient(app)
         client.__enter__()
         clients.append(client)

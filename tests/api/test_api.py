@@ -9,13 +9,13 @@ from PIL import Image
 from tests.conftest import tone
 from xmodal.api import create_app
 from xmodal.indexer import IndexJob, collect_sources
-from xmodal.search import Searcher
+from xmodal.engine import Engine
 
 
 @pytest.fixture
 def client(corpus, store, encoder, settings):
     IndexJob(store, encoder, settings).run(collect_sources([corpus]))
-    app = create_app(settings.with_overrides(max_upload_bytes=200_000), Searcher(store, encoder))
+    app = create_app(settings.with_overrides(max_upload_bytes=200_000), Engine(settings, store=store, encoder=encoder))
     with TestClient(app) as client:
         yield client
 

@@ -25,7 +25,7 @@ from tests.conftest import solid, tone
 from tests.fakes import FakeEncoder
 from xmodal.api import create_app
 from xmodal.config import Settings
-from xmodal.search import Searcher
+from xmodal.engine import Engine
 from xmodal.store import Store
 
 CHROMIUM = os.environ.get("XMODAL_CHROMIUM", "/usr/bin/chromium")
@@ -50,7 +50,7 @@ def _playwright():
 
 
 def _serve(settings: Settings, encoder: FakeEncoder) -> Iterator[str]:
-    app = create_app(settings, Searcher(Store.open(settings.store), encoder))
+    app = create_app(settings, Engine.open(settings, encoder=encoder))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -1,4 +1,5 @@
-"""`create_app(settings)`: the API's composition root; the lifespan opens the store and the model."""
+"""`create_app(settings)`: the API's composition root. One Engine per app (opened here, its model loaded
+by the lifespan); routes, jobs and metrics reach the store and the model only through it."""
 
 from __future__ import annotations
 
@@ -16,33 +17,36 @@ from xmodal.api import docs, jobs, media, routes, ui, waveform
 from xmodal.api.observability import Metrics, ObservabilityMiddleware, StoreCollector, configure_logging
 from xmodal.api.uploads import BODY_SLACK, BodyLimit, BodyTooLarge, too_large_response
 from xmodal.config import Settings
+from xmodal.engine import Engine
 from xmodal.errors import XmodalError, validation_message
-from xmodal.search import Searcher
-from xmodal.store import Store
 
 
-def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
-    """Pass a ready `searcher` to skip loading one (tests); otherwise the store at settings.store is opened."""
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """Pass a ready `engine` (tests); otherwise one opens over the store at settings.store (a missing
+    store is a clear error now, not a traceback in the lifespan)."""
+    owned = engine is None
+    engine = Engine.open(settings) if engine is None else engine
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.searcher = searcher or Searcher.open(settings)
+        engine.load()  # the model, before the first request
         try:
             yield
         finally:
             app.state.jobs.shutdown()
+            if owned:
+                engine.close()
 
-    if searcher is None:
-        Store.open(settings.store)  # a missing store is a clear error now, not a traceback in the lifespan
     configure_logging(settings.log_format)
     app = FastAPI(
         title="xmodal", version=__version__, lifespan=lifespan, description="Any-to-any search over images, sounds and texts.",
         docs_url=None, redoc_url=None,  # served from installed assets by docs.add_offline_docs: no CDN
     )
     app.state.settings = settings
-    app.state.jobs = jobs.JobRunner(settings, lambda: app.state.searcher)
+    app.state.engine = engine
+    app.state.jobs = jobs.JobRunner(settings, engine)
     app.state.metrics = Metrics()
-    app.state.metrics.registry.register(StoreCollector(lambda: app.state.searcher.store.counts(), app.state.jobs.counts))
+    app.state.metrics.registry.register(StoreCollector(engine.stats, app.state.jobs.counts))
     for module in (routes, media, waveform, jobs, ui):
         app.include_router(module.router)
     docs.add_offline_docs(app)

@@ -10,16 +10,16 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Callable, Iterable, Iterator
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path as PathParam, Request, Response
 
 from xmodal.api.schemas import ErrorResponse, JobRequest, JobResponse
 from xmodal.api.security import require_api_key
 from xmodal.config import Settings
-from xmodal.indexer import IndexJob, Source, SourceProblem, collect_sources
-from xmodal.search import Searcher
-from xmodal.store import Store, StoreError
+from xmodal.engine import Engine
+from xmodal.errors import XmodalError
+from xmodal.indexer import JobProgress, JobSummary, Source
 
 log = logging.getLogger("xmodal.api.jobs")
 router = APIRouter(tags=["jobs"], dependencies=[Depends(require_api_key)])
@@ -44,11 +44,11 @@ class Job:
     created: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
-    index_job: IndexJob | None = None
+    summary: JobSummary | None = None  # live while the job runs
     cancel: threading.Event = field(default_factory=threading.Event)
 
     def view(self) -> JobResponse:
-        summary = self.index_job.summary if self.index_job is not None else None
+        summary = self.summary
         failures = [{"where": where, "reason": reason} for where, reason in (summary.failures if summary else [])[:SHOWN_FAILURES]]
         return JobResponse(
             id=self.id, status=self.status, paths=[str(path) for path in self.paths], total=self.total, processed=self.processed,  # type: ignore[arg-type]
@@ -59,9 +59,9 @@ class Job:
 
 
 class JobRunner:
-    def __init__(self, settings: Settings, searcher: Callable[[], Searcher]) -> None:
+    def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
-        self.searcher = searcher
+        self.engine = engine
         self.roots = [Path(root).resolve() for root in settings.allowed_roots]
         self.jobs: dict[str, Job] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xmodal-job")
@@ -108,43 +108,32 @@ class JobRunner:
             job.status = "cancelled"
             return
         job.status, job.started = "running", time.time()
-        searcher = self.searcher()
         try:
-            store = Store.open(searcher.store.directory, searcher.store.model, writable=True)
-        except StoreError as error:
-            job.status, job.error, job.finished = "failed", str(error), time.time()
-            return
-        try:
-            sources = list(self._inside_roots(collect_sources(job.paths)))
-            job.total = len(sources)
             # Decode inline: forking decoder processes out of a multi-threaded server risks children
             # that inherit a lock some other thread held at the fork.
-            settings = self.settings.with_overrides(workers=0)
-            job.index_job = IndexJob(store, searcher.encoder, settings, on_item=lambda _label: self._progress(job))
-            job.index_job.run(sources)
+            self.engine.index(job.paths, on_progress=lambda progress: self._progress(job, progress), admit=self._admit, workers=0)
             job.status = "done"
         except JobCancelled:
             job.status = "cancelled"
+        except XmodalError as error:  # another writer holds the store, ...
+            job.status, job.error = "failed", str(error)
         except Exception as error:  # noqa: BLE001 - a job's failure is reported, not raised into the server
             log.exception("job %s failed", job.id)
             job.status, job.error = "failed", f"{type(error).__name__}: {error}"
         finally:
-            store.close()
             job.finished = time.time()
         log.info("job %s %s", job.id, job.status, extra={"fields": {"event": "job", **job.view().model_dump(exclude={"failures"})}})
 
-    def _progress(self, job: Job) -> None:
-        job.processed += 1
+    def _progress(self, job: Job, progress: JobProgress) -> None:
+        job.total, job.processed, job.summary = progress.total, progress.processed, progress.summary
         if job.cancel.is_set():
             raise JobCancelled()
 
-    def _inside_roots(self, sources: Iterable[Source | SourceProblem]) -> Iterator[Source | SourceProblem]:
+    def _admit(self, source: Source) -> str | None:
         """Links and manifest entries may point anywhere: what resolves outside the roots is refused."""
-        for source in sources:
-            if isinstance(source, Source) and source.path is not None and not self.inside_roots(Path(source.path).resolve()):
-                yield SourceProblem(source.path, "outside the allowed roots: not indexed")
-            else:
-                yield source
+        if source.path is not None and not self.inside_roots(Path(source.path).resolve()):
+            return "outside the allowed roots: not indexed"
+        return None
 
     def _forget_old(self) -> None:
         finished = [job for job in self.jobs.values() if job.finished is not None]

@@ -33,9 +33,7 @@ ERRORS = {code: {"model": ErrorResponse} for code in (404, 409, 422)}
 
 
 def registered_item(request: Request, item_id: int) -> Item:
-    item = request.app.state.searcher.store.get([item_id]).get(item_id)
-    if item is None or item.status != "indexed":
-        raise HTTPException(404, f"no indexed item with id {item_id}")
+    item = request.app.state.engine.item(item_id, indexed=True)  # NotFound: 404
     if item.path is None:
         raise HTTPException(404, f"item {item_id} is an inline text with no file; its text is in GET /items/{item_id}")
     return item
@@ -106,7 +104,7 @@ async def item_thumbnail(item_id: ItemId, request: Request) -> Response:
     descriptor, info = await run_in_threadpool(open_registered, item)
     headers = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
     try:
-        cache = thumbnail_path(request.app.state.searcher.store.directory, item, info)
+        cache = thumbnail_path(request.app.state.engine.directory, item, info)
         if not cache.exists():
             limit = request.app.state.settings.max_image_pixels
             try:

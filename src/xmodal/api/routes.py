@@ -17,8 +17,8 @@ from xmodal.api.uploads import read_multipart
 from xmodal.api.waveform import remove_waveforms
 from xmodal import modalities
 from xmodal.errors import validation_message
-from xmodal.search import Part, Query, Searcher, display_path
-from xmodal.store import Store
+from xmodal.engine import Engine
+from xmodal.search import Part, Query, display_path
 
 router = APIRouter()
 ItemId = Annotated[int, PathParam(ge=0, le=2**63 - 1, description="an item's id")]
@@ -59,8 +59,8 @@ def document_search_body(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _searcher(request: Request) -> Searcher:
-    return request.app.state.searcher
+def _engine(request: Request) -> Engine:
+    return request.app.state.engine
 
 
 @router.post("/search", response_model=SearchResponse, responses=ERRORS, openapi_extra=SEARCH_DOC, tags=["search"])
@@ -84,7 +84,7 @@ async def search(request: Request) -> SearchResponse:
     query = Query(
         _parts(options, upload), options.modality, options.k, options.offset, options.min_score, options.filters, options.mode
     )
-    page = await run_in_threadpool(_searcher(request).search, query)
+    page = await run_in_threadpool(_engine(request).search, query)
     return SearchResponse(results=[hit.to_dict() for hit in page.hits], offset=page.offset, next_offset=page.next_offset, mode=page.mode)
 
 
@@ -99,9 +99,7 @@ def _parts(options: SearchOptions, upload: Part | None) -> list[Part]:
 
 @router.get("/items/{item_id}", response_model=ItemResponse, responses=ERRORS, tags=["items"])
 def get_item(item_id: ItemId, request: Request) -> ItemResponse:
-    item = _searcher(request).store.get([item_id]).get(item_id)
-    if item is None:
-        raise HTTPException(404, f"no item with id {item_id}")
+    item = _engine(request).item(item_id)
     return ItemResponse(
         id=item.id, external_id=item.external_id, modality=item.modality, path=display_path(item.path), text=item.text,
         metadata=item.meta or {}, status=item.status, error=item.error, size=item.size, mtime=item.mtime,
@@ -114,23 +112,16 @@ def get_item(item_id: ItemId, request: Request) -> ItemResponse:
 )
 def delete_item(item_id: ItemId, request: Request) -> DeletedResponse:
     """Removes the item's row and vector (its file stays where it is)."""
-    searcher = _searcher(request)
-    if item_id not in searcher.store.get([item_id]):
-        raise HTTPException(404, f"no item with id {item_id}")
-    store = Store.open(searcher.store.directory, searcher.store.model, writable=True, repair=False)  # StoreError: 409
-    try:
-        store.remove([item_id])
-    finally:
-        store.close()
-    remove_thumbnails(searcher.store.directory, item_id)
-    remove_waveforms(searcher.store.directory, item_id)
+    engine = _engine(request)
+    engine.delete(item_id)  # 404 for an unknown item, 409 while a job writes the store
+    remove_thumbnails(engine.directory, item_id)
+    remove_waveforms(engine.directory, item_id)
     return DeletedResponse(deleted=item_id)
 
 
 @router.get("/health", response_model=HealthResponse, tags=["operations"])
 def health(request: Request) -> HealthResponse:
-    store = _searcher(request).store
-    return HealthResponse(status="ok", model=store.model, items=store.counts(), read_only=request.app.state.settings.api_key is None)
+    return HealthResponse(**_engine(request).health(), read_only=request.app.state.settings.api_key is None)
 
 
 @router.get("/metrics", response_class=PlainTextResponse, tags=["operations"], summary="Prometheus metrics")

@@ -41,7 +41,7 @@ async def item_waveform(item_id: ItemId, request: Request) -> WaveformResponse:
     max_seconds = request.app.state.settings.max_audio_seconds
     descriptor, info = await run_in_threadpool(open_registered, item)
     try:
-        cache = waveform_path(request.app.state.searcher.store.directory, item, info, max_seconds)
+        cache = waveform_path(request.app.state.engine.directory, item, info, max_seconds)
         if cache.exists():
             return WaveformResponse.model_validate_json(cache.read_bytes())
         try:

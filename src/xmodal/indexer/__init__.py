@@ -1,6 +1,6 @@
 """Indexing: sources (directories, manifests) -> decoded media -> embeddings -> store."""
 
-from xmodal.indexer.job import IndexJob, JobSummary
-from xmodal.indexer.sources import Source, SourceProblem, collect_sources
+from xmodal.indexer.job import IndexJob, JobProgress, JobSummary
+from xmodal.indexer.sources import Source, SourceProblem, admitted, collect_sources
 
-__all__ = ["IndexJob", "JobSummary", "Source", "SourceProblem", "collect_sources"]
+__all__ = ["IndexJob", "JobProgress", "JobSummary", "Source", "SourceProblem", "admitted", "collect_sources"]

@@ -40,6 +40,13 @@ class JobSummary:
         return seen / self.elapsed if self.elapsed else 0.0
 
 
+@dataclass
+class JobProgress:
+    total: int  # sources to settle
+    processed: int = 0
+    summary: JobSummary = field(default_factory=JobSummary)
+
+
 class IndexJob:
     def __init__(self, store: Store, encoder: Encoder, settings: Settings, on_item: Callable[[str], None] | None = None) -> None:
         self.store = store

@@ -6,7 +6,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from xmodal import modalities
 
@@ -46,6 +46,13 @@ def collect_sources(paths: list[Path]) -> Iterator[Source | SourceProblem]:
                 yield Source(modality=modality.name, path=str(root.resolve()))
         else:
             yield SourceProblem(str(root), "no such file or directory")
+
+
+def admitted(sources: Iterable[Source | SourceProblem], admit: Callable[[Source], str | None] | None) -> Iterator[Source | SourceProblem]:
+    """The sources, with those `admit` refuses (it returns a reason) turned into problems."""
+    for source in sources:
+        reason = admit(source) if admit is not None and isinstance(source, Source) else None
+        yield source if reason is None else SourceProblem(source.label, reason)  # type: ignore[union-attr]
 
 
 def _walk(root: Path) -> Iterator[Source]:

@@ -9,10 +9,8 @@ from typing import Any, Sequence
 import numpy as np
 from PIL import Image
 
-from xmodal.config import Settings
-from xmodal.device import pick_device
 from xmodal.errors import NotFound
-from xmodal.encoders import Audio, Encoder, load_model
+from xmodal.encoders import Audio, Encoder
 from xmodal.modalities import NAMES as MODALITIES
 from xmodal.search.composite import Page, Part, Query, QueryError, combine, reciprocal_rank_fusion
 from xmodal.store import Item, Store, StoreError, describe_model
@@ -54,13 +52,6 @@ class Searcher:
         self.store = store
         self.encoder = encoder
 
-    @classmethod
-    def open(cls, settings: Settings) -> "Searcher":
-        """Open the store and load the model that built it."""
-        store = Store.open(settings.store)
-        encoder = load_model(store.model["spec"], pick_device(settings.device), settings.batch_size)
-        return cls(store, encoder)
-
     def search_text(self, text: str, modalities: Sequence[str] | None = None, k: int = 10) -> list[Hit]:
         return self.search_vector(self.encoder.encode_text([text])[0], modalities, k)
 
@@ -77,12 +68,7 @@ class Searcher:
         return self.search_vector(vector, modalities, k, exclude=item.id)
 
     def find_item(self, reference: int | str) -> Item:
-        item = None
-        text = str(reference)
-        if text.isascii() and text.isdigit() and int(text) < 2**63:  # SQLite integers are 64-bit
-            item = self.store.get([int(text)]).get(int(text))
-        if item is None:
-            item = self.store.by_external_id(str(reference))
+        item = self.store.find(reference)
         if item is None or item.status != "indexed":
             raise ItemNotFound(f"no indexed item with id or external id {reference!r}")
         return item

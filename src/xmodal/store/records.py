@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from xmodal.errors import Conflict
+from xmodal.errors import Conflict, NotFound
 from xmodal.store.schema import SCHEMA_VERSION, StoreInfo
 from xmodal.store.vectors import DEFAULT_BACKEND
 
@@ -17,7 +17,7 @@ class StoreError(Conflict):
     """A store that cannot be used as asked: another writer holds it, another model filled it, ..."""
 
 
-class StoreNotFound(StoreError):
+class StoreNotFound(StoreError, NotFound):
     status = 404
 
 

@@ -192,6 +192,13 @@ class Store:
             found = set(session.scalars(select(Item.id).where(*where).limit(limit + 1)))
         return None if len(found) > limit else found
 
+    def find(self, reference: int | str) -> Item | None:
+        """An item by id, or else by external id."""
+        text, item = str(reference), None
+        if text.isascii() and text.isdigit() and int(text) < 2**63:  # database integers are 64-bit
+            item = self.get([int(text)]).get(int(text))
+        return item if item is not None else self.by_external_id(text)
+
     def get(self, item_ids: Iterable[int]) -> dict[int, Item]:
         with self.sessions() as session:
             return {item.id: item for item in session.scalars(select(Item).where(Item.id.in_(list(item_ids))))}

@@ -1,0 +1,202 @@
+"""The Engine: one store, its model, a searcher and index jobs, opened once from the settings.
+
+Both entry points stand on it: the CLI makes one per command, the API one per app (its lifespan).
+Neither reaches below it. The store opens on first use (read-only; jobs and deletes take the writer
+lock for their duration), the model when a search or a job first needs it, so `info`, `check` and
+`/health` never load a model.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+
+from xmodal.config import DEFAULT_MODEL, Settings
+from xmodal.errors import NotFound
+from xmodal.store import Item, Store, describe_model
+
+if TYPE_CHECKING:
+    from xmodal.encoders import Encoder
+    from xmodal.indexer import JobProgress, JobSummary, Source
+    from xmodal.search import BatchQuery, Hit, Page, Query, Searcher
+
+
+@dataclass
+class CheckReport:
+    found: list[str]  # disagreements before any repair
+    repaired: list[str] = field(default_factory=list)
+    remaining: list[str] = field(default_factory=list)
+    items: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.remaining
+
+
+class Engine:
+    def __init__(self, settings: Settings, store: Store | None = None, encoder: Encoder | None = None) -> None:
+        """`store` and `encoder` may be given ready (tests); otherwise they open when first needed."""
+        self.settings = settings
+        self._store = store
+        self._encoder = encoder
+        self._searcher: Searcher | None = None
+        self._loading = threading.Lock()  # the API's threads may all want the model first
+
+    @classmethod
+    def open(cls, settings: Settings, encoder: Encoder | None = None) -> "Engine":
+        """An engine over an existing store (a missing one is a clear error now, not at the first query)."""
+        engine = cls(settings, encoder=encoder)
+        engine.store  # noqa: B018 - opens it
+        return engine
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store, self._searcher = None, None
+
+    # --- what it holds --------------------------------------------------------------------------
+
+    @property
+    def directory(self) -> Path:
+        return self._store.directory if self._store is not None else Path(self.settings.store)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.settings.store)
+        return self._store
+
+    @property
+    def searcher(self) -> Searcher:
+        with self._loading:
+            if self._searcher is None:
+                from xmodal.search import Searcher
+
+                self._searcher = Searcher(self.store, self._encoder_for(self.store.model["spec"]))
+            return self._searcher
+
+    def load(self) -> None:
+        """Open the store and load its model now (a server does this before taking requests)."""
+        self.searcher  # noqa: B018
+
+    def _encoder_for(self, spec: str) -> Encoder:
+        if self._encoder is None or self._encoder.info.spec != spec:
+            from xmodal.device import pick_device
+            from xmodal.encoders import load_model
+
+            self._encoder = load_model(spec, pick_device(self.settings.device), self.settings.batch_size)
+        return self._encoder
+
+    # --- search -------------------------------------------------------------------------------
+
+    def search(self, query: Query) -> Page:
+        return self.searcher.search(query)
+
+    def run_query(self, query: BatchQuery) -> list[Hit]:
+        """One query as the CLI and batch files give it (files by path)."""
+        from xmodal.search.batch import run_query
+
+        return run_query(self, query, self.settings)
+
+    def run_batch(self, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """One result record per JSONL query line, in order; a bad line gives an error record."""
+        from xmodal.search.batch import run_batch
+
+        return run_batch(self, lines, self.settings)
+
+    # --- items --------------------------------------------------------------------------------
+
+    def item(self, reference: int | str, indexed: bool = False) -> Item:
+        """An item by id or external id (with `indexed`, only one that was indexed, not a failure)."""
+        item = self.store.find(reference)
+        if item is None or (indexed and item.status != "indexed"):
+            raise NotFound(f"no {'indexed ' if indexed else ''}item with id {reference}")
+        return item
+
+    def delete(self, item_id: int) -> None:
+        """Remove an item's row and vector (its file stays); Conflict while a job writes the store."""
+        self.item(item_id)
+        store = Store.open(self.directory, self.store.model, writable=True, repair=False)
+        try:
+            store.remove([item_id])
+        finally:
+            store.close()
+
+    # --- index jobs ---------------------------------------------------------------------------
+
+    def index(
+        self, paths: Sequence[Path], *, prune: bool = False, on_progress: Callable[[JobProgress], None] | None = None,
+        admit: Callable[[Source], str | None] | None = None, **overrides: Any,
+    ) -> JobSummary:
+        """Index files, directories and manifests; see `xmodal.indexer`. `admit` may refuse a source
+        with a reason (it is recorded as failed); `overrides` are settings for this job (workers=0)."""
+        from xmodal.indexer import IndexJob, JobProgress, admitted, collect_sources
+
+        settings = self.settings.with_overrides(**overrides)
+        encoder = self._encoder_for(self._index_spec())
+        store = Store.open(self.directory, encoder.info.identity(), writable=True, vector_backend=settings.vector_backend)
+        try:
+            sources = list(admitted(collect_sources(list(paths)), admit))
+            progress = JobProgress(len(sources))
+            job = IndexJob(store, encoder, settings, on_item=lambda _label: _advance(progress, on_progress))
+            progress.summary = job.summary  # live: an API job shows its counts while it runs
+            if on_progress is not None:
+                on_progress(progress)
+            return job.run(sources, prune_under=[path for path in paths if Path(path).is_dir()] if prune else None)
+        finally:
+            store.close()
+
+    def _index_spec(self) -> str:
+        """The model for a job: the one asked for, else the store's own, else the one given (or the default)."""
+        recorded = self._store.model["spec"] if self._store is not None else Store.recorded_spec(self.directory)
+        return self.settings.model or recorded or (self._encoder.info.spec if self._encoder else DEFAULT_MODEL)
+
+    # --- operations ---------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """{modality: {status: count}}, plus {"duplicates": {"paths": n}} when there are any."""
+        return self.store.counts()
+
+    def health(self) -> dict[str, Any]:
+        return {"status": "ok", "model": self.store.model, "items": self.stats()}
+
+    def check(self, repair: bool = False) -> CheckReport:
+        """Do the database and the vector files agree? Takes the writer lock: no job may write meanwhile."""
+        store = Store.open(self.directory, writable=True, repair=False)
+        try:
+            report = CheckReport(store.verify())
+            if report.found and repair:
+                report.repaired = store.repair()
+            report.remaining = store.verify() if report.repaired else report.found
+            report.items = store.counts()
+        finally:
+            store.close()
+        return report
+
+    def info(self) -> dict[str, Any]:
+        """Items per modality, each index's layout and recorded tuning, model, devices, size on disk."""
+        from xmodal.device import pick_device
+
+        store = self.store
+        indexes = {m: {**store.vectors(m).describe(), "tuning": store.info(f"index:{m}")} for m in store.modalities}
+        vectors_device = type(store.vectors(store.modalities[0])).device()
+        return {
+            "store": str(self.directory), "model": store.model, "model_description": describe_model(store.model),
+            "items": store.counts(), "vector_backend": store.backend, "indexes": indexes,
+            "device": {"torch": str(pick_device(self.settings.device)), store.backend: vectors_device},
+            "bytes_on_disk": store.size_on_disk(),
+        }
+
+
+def _advance(progress: JobProgress, on_progress: Callable[[JobProgress], None] | None) -> None:
+    progress.processed += 1
+    if on_progress is not None:
+        on_progress(progress)

@@ -1,0 +1,73 @@
+"""The Engine under the CLI and the API: jobs, search, items, deletes, checks and info, model loaded lazily."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.fakes import FakeEncoder
+from xmodal.engine import Engine
+from xmodal.errors import Conflict, Invalid, NotFound
+from xmodal.search import Part, Query
+from xmodal.store import Store
+
+
+@pytest.fixture
+def engine(corpus, settings):
+    with Engine(settings, encoder=FakeEncoder()) as engine:
+        engine.index([corpus])
+        yield engine
+
+
+def test_a_job_reports_progress_and_admits_only_what_it_may(corpus, settings) -> None:
+    seen = []
+    with Engine(settings, encoder=FakeEncoder()) as engine:
+        refuse_sounds = lambda source: "no sounds here" if source.modality == "audio" else None  # noqa: E731
+        summary = engine.index([corpus], on_progress=lambda p: seen.append((p.total, p.processed)), admit=refuse_sounds)
+    assert seen[0] == (7, 0) and seen[-1] == (7, 7) and [done for _, done in seen] == list(range(8))
+    assert (summary.indexed, summary.failed) == (5, 2) and all(reason == "no sounds here" for _, reason in summary.failures)
+
+
+def test_search_items_and_stats(engine) -> None:
+    page = engine.search(Query([Part(text="red")], ["image"], k=1))
+    assert page.hits[0].path.endswith("red.png")
+    assert engine.item(page.hits[0].id).path == page.hits[0].path
+    with pytest.raises(NotFound, match="no item with id 4242"):
+        engine.item(4242)
+    assert engine.stats()["image"] == {"indexed": 3}
+    assert engine.health()["model"]["spec"] == "fake"
+
+
+def test_delete_needs_the_writer_lock(engine, settings) -> None:
+    red = engine.search(Query([Part(text="red")], ["image"], k=1)).hits[0].id
+    writer = Store.open(settings.store, writable=True)
+    with pytest.raises(Conflict, match="being written"):
+        engine.delete(red)
+    writer.close()
+    engine.delete(red)
+    with pytest.raises(NotFound):
+        engine.item(red)
+    assert red not in [hit.id for hit in engine.search(Query([Part(text="red")], k=20)).hits]
+
+
+def test_check_repairs_and_info_loads_no_model(corpus, settings, monkeypatch) -> None:
+    with Engine(settings, encoder=FakeEncoder()) as engine:
+        engine.index([corpus])
+    store = Store.open(settings.store, writable=True)
+    store.vectors("image").add(np.array([777]), np.ones((1, 16), np.float32))
+    store.close()
+    monkeypatch.setattr("xmodal.encoders.load_model", lambda *a, **k: pytest.fail("info and check need no model"))
+    engine = Engine(settings)
+    assert not engine.check().ok
+    report = engine.check(repair=True)
+    assert report.ok and report.repaired == ["removed 1 image vectors with no row"] and report.items["text"] == {"indexed": 2}
+    info = engine.info()
+    assert info["indexes"]["image"]["vectors"] == 3 and info["vector_backend"] == "faiss" and info["device"]["faiss"] == "cpu"
+    assert info["model_description"] == "fake version 1 (16-d)"
+
+
+def test_a_new_store_takes_the_model_asked_for(corpus, tmp_path, settings) -> None:
+    with pytest.raises(Invalid, match="unknown model 'nope'"):
+        Engine(settings.with_overrides(model="nope")).index([corpus])
+    with pytest.raises(NotFound, match="no xmodal store"):
+        Engine.open(settings.with_overrides(store=tmp_path / "none"))
