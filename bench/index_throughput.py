@@ -24,7 +24,8 @@ from xmodal.config import Settings
 from xmodal.device import pick_device
 from xmodal.encoders import load_model
 from xmodal.indexer import IndexJob, collect_sources
-from xmodal.indexer.decode import Limits, decode
+from xmodal.indexer.decode import decode
+from xmodal.modalities import Limits
 from xmodal.store import Store
 
 WORDS = "red green blue dog cat bird drum bell rain wind sea car train night morning city forest".split()
@@ -51,15 +52,15 @@ def make_corpus(folder: Path, n: int, seed: int = 0) -> None:
 
 def encoder_only(encoder, files: list[Path], settings: Settings) -> float:
     limits = Limits.for_indexing(settings)
-    decoded = [decode(source, limits) for source in collect_sources(files)]
+    sources = list(collect_sources(files))
     by_modality: dict[str, list] = {}
-    for item in decoded:
-        by_modality.setdefault(item.source.modality, []).append(item.media)
+    for source in sources:
+        by_modality.setdefault(source.modality, []).append(decode(source, limits)[0])
     started = time.perf_counter()
     for modality, media in by_modality.items():
         for start in range(0, len(media), settings.batch_size):
             encoder.encode(modality, media[start : start + settings.batch_size])
-    return len(decoded) / (time.perf_counter() - started)
+    return len(sources) / (time.perf_counter() - started)
 
 
 def end_to_end(encoder, folder: Path, settings: Settings) -> float:

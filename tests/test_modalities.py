@@ -14,7 +14,7 @@ from xmodal import modalities
 from xmodal.encoders import Encoder
 from xmodal.errors import Invalid
 from xmodal.indexer import collect_sources
-from xmodal.indexer.decode import decode
+from xmodal.indexer.decode import decode, hash_source
 from xmodal.modalities import Limits, Modality
 
 LIMITS = Limits(10**8, None, 10.0, 1000)
@@ -58,8 +58,8 @@ def test_a_new_modality_is_one_entry(tmp_path: Path, monkeypatch) -> None:
     (tmp_path / "clip.MP4").write_bytes(b"not really a video")
     [source] = list(collect_sources([tmp_path]))
     assert source.modality == "video"
-    decoded = decode(source, LIMITS)
-    assert decoded.error is None and decoded.media == f"frames of {source.path}"
+    media, error = decode(source, LIMITS)
+    assert error is None and media == f"frames of {source.path}" and hash_source(source).size == 18
     encoder = VideoEncoder(modalities=("text", "image", "audio", "video"))
-    vectors = encoder.encode("video", [decoded.media])
+    vectors = encoder.encode("video", [media])
     assert vectors.shape == (1, DIM) and np.isclose(np.linalg.norm(vectors[0]), 1.0)

@@ -1,6 +1,12 @@
-"""Indexing: sources (directories, manifests) -> decoded media -> embeddings -> store."""
+"""Indexing, in stages: sources (directories, manifests) -> plan (new, unchanged, moved, duplicate,
+gone) -> embed (decode + encode, behind a runner) -> commit (the store's single writer)."""
 
-from xmodal.indexer.job import IndexJob, JobProgress, JobSummary
+from xmodal.indexer.embed import EmbedRunner, EmbedTask, Embedded, InlineRunner, ProcessRunner
+from xmodal.indexer.job import IndexJob
 from xmodal.indexer.sources import Source, SourceProblem, admitted, collect_sources
+from xmodal.indexer.summary import JobProgress, JobSummary
 
-__all__ = ["IndexJob", "JobProgress", "JobSummary", "Source", "SourceProblem", "admitted", "collect_sources"]
+__all__ = [
+    "EmbedRunner", "EmbedTask", "Embedded", "IndexJob", "InlineRunner", "JobProgress", "JobSummary", "ProcessRunner",
+    "Source", "SourceProblem", "admitted", "collect_sources",
+]

@@ -1,4 +1,7 @@
-"""Hashing and decoding, in worker processes so the encoder does not wait on I/O."""
+"""Reading files: their content hash (what the plan decides by) and their decoded media (what the
+encoder takes). Failures come back as reasons, never as exceptions: a bad file must not stop a job.
+Both run wherever a runner puts them (inline, forked worker processes, a cluster), so they take and
+return plain, picklable values."""
 
 from __future__ import annotations
 
@@ -22,29 +25,36 @@ In = TypeVar("In")
 Out = TypeVar("Out")
 
 
-@dataclass
-class Decoded:
+@dataclass(frozen=True)
+class Hashed:
     source: Source
     content_hash: str
     size: int | None = None
     mtime: float | None = None
-    media: object = None
-    error: str | None = None
+    error: str | None = None  # the file could not be read
 
 
-def decode(source: Source, limits: Limits) -> Decoded:
-    """Hash and decode one source; failures come back as `error`, never as exceptions."""
+def hash_source(source: Source) -> Hashed:
+    """SHA-256 of a file's bytes (or of an inline text), with the file's size and mtime."""
     if source.path is None:
-        return Decoded(source, hashlib.sha256((source.text or "").encode()).hexdigest(), media=source.text)
+        return Hashed(source, hashlib.sha256((source.text or "").encode()).hexdigest())
     try:
         stat = os.stat(source.path)
-        decoded = Decoded(source, file_hash(source.path), stat.st_size, stat.st_mtime)
-        decoded.media = modalities.get(source.modality).load(source.path, limits)
-        return decoded
-    except MediaError as error:
-        return Decoded(source, "", error=str(error))
+        return Hashed(source, file_hash(source.path), stat.st_size, stat.st_mtime)
     except OSError as error:
-        return Decoded(source, "", error=f"cannot read: {error.strerror or error}")
+        return Hashed(source, "", error=f"cannot read: {error.strerror or error}")
+
+
+def decode(source: Source, limits: Limits) -> tuple[object, str | None]:
+    """(decoded media, None) or (None, the reason it cannot be used)."""
+    if source.path is None:
+        return source.text, None
+    try:
+        return modalities.get(source.modality).load(source.path, limits), None
+    except MediaError as error:
+        return None, str(error)
+    except OSError as error:
+        return None, f"cannot read: {error.strerror or error}"
 
 
 def file_hash(path: str) -> str:

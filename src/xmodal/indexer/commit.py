@@ -1,0 +1,146 @@
+"""The commit stage: the job's single writer. It carries out the plan's decisions as they come and
+writes embedded batches (rows and vectors together), saves the vector files at checkpoints, and keeps
+the job's summary. Crash-safe with the store: rows commit per batch, vector files are saved every
+`checkpoint_seconds`, and a writer's next open repairs whatever a kill left between the two.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Callable
+
+import numpy as np
+
+from xmodal.indexer.embed import Embedded
+from xmodal.indexer.plan import Decision, Duplicate, Failed, Gone, New, Pending, Relocated, Replaced, Unchanged
+from xmodal.indexer.sources import Source
+from xmodal.indexer.summary import JobSummary
+from xmodal.store import Item, Store
+
+
+class Commit:
+    def __init__(
+        self, store: Store, summary: JobSummary, pending: Pending, checkpoint_seconds: float, on_item: Callable[[str], None]
+    ) -> None:
+        self.store = store
+        self.summary = summary
+        self.pending = pending
+        self.checkpoint_seconds = checkpoint_seconds
+        self.on_item = on_item  # called once per source, when it is settled
+        self._new: dict[int, New] = {}  # task -> what the plan knew of it, until its vector comes
+        self._waiting: dict[int, list[Duplicate]] = {}  # task -> duplicate paths waiting for its item id
+        self._failed: dict[int, tuple[str, str]] = {}  # task -> (why it has no item, modality): its duplicates fail alike
+        self._last_checkpoint = time.monotonic()
+
+    def apply(self, decision: Decision) -> None:
+        {
+            Failed: self._fail, Unchanged: self._unchanged, Relocated: self._relocate, Duplicate: self._duplicate,
+            Replaced: self._replace, New: self._queue, Gone: self._forget,
+        }[type(decision)](decision)
+        self.checkpoint_if_due()
+
+    def _fail(self, decision: Failed) -> None:
+        self.summary.failed += 1
+        self.summary.failures.append((decision.where, decision.reason))
+        source = decision.source
+        if source is not None and source.path is not None:
+            self.store.add_failed([_failed_row(source, decision.reason)])
+        self.on_item(decision.where)
+
+    def _unchanged(self, decision: Unchanged) -> None:
+        self.summary.unchanged += 1
+        self.on_item(decision.label)
+
+    def _relocate(self, decision: Relocated) -> None:
+        self.store.relocate(decision.item_id, decision.path, decision.size, decision.mtime)
+        if decision.moved:
+            self.summary.moved += 1
+        else:
+            self.summary.unchanged += 1
+        self.on_item(decision.path)
+
+    def _duplicate(self, decision: Duplicate) -> None:
+        if decision.path is None:  # an inline text given twice: nothing to record
+            self.summary.duplicates += 1
+        elif decision.task is None:
+            self._record_duplicate(decision, decision.item_id, decision.original)  # type: ignore[arg-type]
+        elif decision.task in self._failed:
+            reason, modality = self._failed[decision.task]
+            self._fail(Failed(decision.path, reason, Source(modality, decision.path)))
+            return
+        else:
+            self._waiting.setdefault(decision.task, []).append(decision)
+        self.on_item(decision.path or "text")
+
+    def _record_duplicate(self, decision: Duplicate, item_id: int, original: str) -> None:
+        self.store.add_duplicate(decision.path, item_id, decision.size, decision.mtime)  # type: ignore[arg-type]
+        self.summary.duplicates += 1
+        self.summary.duplicate_paths.append((decision.path, original))  # type: ignore[arg-type]
+
+    def _replace(self, decision: Replaced) -> None:
+        self.store.remove([decision.item_id])
+
+    def _queue(self, decision: New) -> None:
+        self._new[decision.task.key] = decision
+
+    def _forget(self, decision: Gone) -> None:
+        self.summary.pruned += 1
+        if decision.is_duplicate:
+            self.store.remove_duplicates([decision.path])
+        elif decision.heir is not None:
+            self.store.relocate(decision.item_id, *decision.heir)  # a surviving duplicate takes the item over
+        else:
+            self.store.remove([decision.item_id])
+
+    def embedded(self, batch: list[Embedded]) -> None:
+        """Write a batch's items and vectors in one transaction; record what failed."""
+        done = [result for result in batch if result.error is None]
+        rows = [self._row(result) for result in done]
+        if rows:
+            self.store.add(rows, np.stack([result.vector for result in done]))  # type: ignore[misc]
+            self.summary.indexed += len(rows)
+        for result, row in zip(done, rows):
+            new = self._new.pop(result.task.key)
+            self.pending.done(new.content_hash, result.task.source.modality)
+            for duplicate in self._waiting.pop(result.task.key, []):
+                self._record_duplicate(duplicate, row.id, row.path or f"item {row.id}")
+            self.on_item(result.task.source.label)
+        for result in batch:
+            if result.error is not None:
+                self._fail_new(result)
+        self.checkpoint_if_due()
+
+    def _fail_new(self, result: Embedded) -> None:
+        self._new.pop(result.task.key, None)
+        self._failed[result.task.key] = (result.error, result.task.source.modality)  # type: ignore[assignment]
+        self._fail(Failed(result.task.source.label, result.error, result.task.source))  # type: ignore[arg-type]
+        for duplicate in self._waiting.pop(result.task.key, []):
+            self._fail(Failed(duplicate.path, result.error, Source(result.task.source.modality, duplicate.path)))  # type: ignore[arg-type]
+
+    def _row(self, result: Embedded) -> Item:
+        new, source = self._new[result.task.key], result.task.source
+        return Item(
+            external_id=source.external_id, modality=source.modality, path=source.path, text=result.text,
+            content_hash=new.content_hash, size=new.size, mtime=new.mtime, meta=source.metadata, status="indexed",
+        )
+
+    def checkpoint_if_due(self) -> None:
+        if time.monotonic() - self._last_checkpoint >= self.checkpoint_seconds:
+            self.store.save()
+            self._last_checkpoint = time.monotonic()
+
+    def finish(self, index_type: str) -> None:
+        """Give each index the layout its size calls for, tuned, and save everything."""
+        self.store.optimize(index_type)
+
+
+def _failed_row(source: Source, reason: str) -> Item:
+    item = Item(modality=source.modality, path=source.path, external_id=source.external_id, meta=source.metadata)
+    item.status, item.error = "failed", reason
+    try:
+        stat = os.stat(source.path)  # type: ignore[arg-type]
+        item.size, item.mtime = stat.st_size, stat.st_mtime
+    except OSError:
+        pass
+    return item
