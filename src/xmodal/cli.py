@@ -121,6 +121,19 @@ def check(
 
 
 @app.command()
+def upgrade(store: Optional[Path] = STORE) -> None:
+    """Bring a store's database schema up to this xmodal's version (readers refuse an older one)."""
+    from xmodal.engine import Engine
+    from xmodal.store.schema import SCHEMA_VERSION
+
+    with user_errors():
+        settings = load_settings(store=store)
+        applied = Engine(settings).upgrade()
+    done = f"upgraded (applied {', '.join(applied)})" if applied else "already current"
+    typer.echo(f"{settings.store}: schema {SCHEMA_VERSION}, {done}")
+
+
+@app.command()
 def info(store: Optional[Path] = STORE, as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Show a store: items per modality, index layout and recorded recall, model, device, size on disk."""
     from xmodal.engine import Engine

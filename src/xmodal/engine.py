@@ -181,6 +181,13 @@ class Engine:
             store.close()
         return report
 
+    def upgrade(self) -> list[str]:
+        """Bring the store's database schema to this xmodal's (any writer's open does it too); returns
+        the revisions applied. Takes the writer lock."""
+        store = Store.open(self.directory, writable=True, repair=False)
+        store.close()
+        return store.upgraded
+
     def info(self) -> dict[str, Any]:
         """Items per modality, each index's layout and recorded tuning, model, devices, size on disk."""
         from xmodal.device import pick_device
@@ -190,7 +197,8 @@ class Engine:
         vectors_device = type(store.vectors(store.modalities[0])).device()
         return {
             "store": str(self.directory), "model": store.model, "model_description": describe_model(store.model),
-            "items": store.counts(), "vector_backend": store.backend, "indexes": indexes,
+            "schema_version": store.info("schema_version"), "items": store.counts(), "vector_backend": store.backend,
+            "indexes": indexes,
             "device": {"torch": str(pick_device(self.settings.device)), store.backend: vectors_device},
             "bytes_on_disk": store.size_on_disk(),
         }

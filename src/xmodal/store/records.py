@@ -37,7 +37,7 @@ def check_and_record(
         if version > SCHEMA_VERSION:
             raise StoreError(f"store {directory} has schema {version}, newer than this xmodal ({SCHEMA_VERSION}); upgrade xmodal")
         if writable and version < SCHEMA_VERSION:
-            session.merge(StoreInfo(key="schema_version", value=SCHEMA_VERSION))  # 1 -> 2 only added a table
+            session.merge(StoreInfo(key="schema_version", value=SCHEMA_VERSION))  # the open's migrations got it there
         new_store = info.get("model") is None
         recorded = _model(session, info.get("model"), directory, model if writable else None)
         if model is not None and model != recorded:

@@ -1,4 +1,5 @@
-"""SQLite tables (SQLAlchemy 2). Bump SCHEMA_VERSION with every change and add its upgrade."""
+"""The metadata tables (SQLAlchemy 2). A change to them is a new Alembic revision in `migrations/versions/`,
+listed in `migrate.REVISIONS`, with SCHEMA_VERSION raised to its number."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 2  # 2: duplicates table
+SCHEMA_VERSION = 2  # 1: items, store_info; 2: + duplicates
 
 
 class FsPath(TypeDecorator):

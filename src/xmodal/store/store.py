@@ -17,13 +17,13 @@ from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import sessionmaker
 
 from xmodal import modalities
-from xmodal.store import consistency
+from xmodal.store import consistency, migrate
 from xmodal.store.database import DATABASE_NAME, connect, default_url, holds_a_store
 from xmodal.store.filters import Filters, allowed_ids, condition
 from xmodal.store.keyword import keyword_index
 from xmodal.store.lock import WriterLock
 from xmodal.store.records import StoreError, StoreNotFound, check_and_record, describe_model
-from xmodal.store.schema import Base, Duplicate, Item, StoreInfo
+from xmodal.store.schema import Duplicate, Item, StoreInfo
 from xmodal.store.vectors import VectorBackend, open_backend
 
 __all__ = ["Store", "StoreError", "StoreNotFound", "describe_model"]
@@ -43,6 +43,7 @@ class Store:
         self.keywords = keyword_index(engine.dialect.name)
         self._lock = lock
         self._vectors: dict[str, VectorBackend] = {}
+        self.upgraded: list[str] = []  # schema revisions this open applied
 
     @classmethod
     def open(
@@ -65,10 +66,13 @@ class Store:
         if creating:
             directory.mkdir(parents=True, exist_ok=True)
         lock = WriterLock(directory) if writable else None
+        upgraded: list[str] = []
         try:
             if writable:
-                Base.metadata.create_all(engine)
+                upgraded = migrate.upgrade(engine)
                 keyword_index(engine.dialect.name).install(engine)  # kept in step with the items by the database
+            else:
+                migrate.check_readable(engine, directory)
             recorded, backend = check_and_record(engine, directory, model, writable, vector_backend)
         except BaseException:
             engine.dispose()
@@ -76,6 +80,7 @@ class Store:
                 lock.close()
             raise
         store = cls(directory, engine, recorded, backend, lock)
+        store.upgraded = upgraded
         if writable and repair:
             store.repair()
         return store
