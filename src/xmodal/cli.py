@@ -10,9 +10,18 @@ from typing import Iterator, List, Optional
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.text import Text
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from xmodal import modalities
 from xmodal.config import Settings
@@ -207,9 +216,11 @@ def _query_lines(path: Path) -> Iterator[str]:
 
 
 def _print_hits(hits: list) -> None:
+    from xmodal.search import display_path
+
     table = Table("rank", "score", "modality", "id", "text / path")
     for rank, hit in enumerate(hits, start=1):
-        shown = " ".join(hit.text.split())[:80] if hit.text else hit.to_dict()["path"]
+        shown = " ".join(hit.text.split())[:80] if hit.text else display_path(hit.path)
         table.add_row(str(rank), f"{hit.score:.3f}", hit.modality, str(hit.id), shown)
     Console().print(table)
 

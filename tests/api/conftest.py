@@ -14,8 +14,8 @@ from PIL import Image
 
 from xmodal.api import create_app
 from xmodal.config import Settings
-from xmodal.indexer import IndexJob, collect_sources
 from xmodal.engine import Engine
+from xmodal.indexer import IndexJob, collect_sources
 from xmodal.store import Store
 
 KEY = "test-key-0123"

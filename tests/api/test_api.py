@@ -8,8 +8,8 @@ from PIL import Image
 
 from tests.conftest import tone
 from xmodal.api import create_app
-from xmodal.indexer import IndexJob, collect_sources
 from xmodal.engine import Engine
+from xmodal.indexer import IndexJob, collect_sources
 
 
 @pytest.fixture

@@ -4,10 +4,16 @@ a 5xx, and every response matches what the schema documents. Bounded: a few doze
 from __future__ import annotations
 
 import schemathesis
-from schemathesis import GenerationMode
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Unsatisfiable
-from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.api.conftest import KEY
 

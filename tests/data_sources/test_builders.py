@@ -7,14 +7,13 @@ import struct
 from pathlib import Path
 
 import pytest
-
 from data_sources.fluidsynth import GM_INSTRUMENTS, _varlen, midi_file, presets
-from PIL import Image
-
 from data_sources.manifest import ManifestBuild, manifest_line
 from data_sources.media import make_thumbnail
 from data_sources.opensfx import CAPTIONS, parse_cat
 from data_sources.pairing import Item, pair_by_concept
+from PIL import Image
+
 from xmodal.training.manifest import read_manifest
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from data_sources.captions import caption_from_name, is_plural, name_words, with_article
 from data_sources.icons import icon_caption
 from data_sources.scratch import picture_caption

@@ -10,13 +10,13 @@ import zlib
 from pathlib import Path
 
 import pytest
-
 from build_manifests import SOURCES
-from data_sources import fetch
 from data_sources.manifest import RESERVED_DROP, ManifestBuild
 from data_sources.media import sha256_file
 from data_sources.reserved import ReservedSourceError, hash_list_path, load_hashes, require_allowed, reserved_reason
 from data_sources.reserved_hashes import qt_rcc_members
+
+from data_sources import fetch
 
 
 @pytest.mark.parametrize("kind, name", [

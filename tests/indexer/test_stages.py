@@ -9,7 +9,7 @@ from typing import Iterable, Iterator
 
 from tests.conftest import solid
 from tests.fakes import FakeEncoder
-from xmodal.indexer import EmbedTask, Embedded, IndexJob, InlineRunner, collect_sources
+from xmodal.indexer import Embedded, EmbedTask, IndexJob, InlineRunner, collect_sources
 from xmodal.indexer.decode import hash_source
 from xmodal.indexer.plan import Duplicate, Failed, Gone, New, Pending, Plan, Relocated, Replaced, Unchanged
 from xmodal.modalities import Limits

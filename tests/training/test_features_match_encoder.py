@@ -10,8 +10,8 @@ import torch
 
 from tests.conftest import SAMPLES
 from xmodal.encoders import load_audio, load_image, load_model
-from xmodal.encoders.xmodal_base import heads_path
 from xmodal.encoders.registry import resolve_spec
+from xmodal.encoders.xmodal_base import heads_path
 from xmodal.encoders.xmodal_heads import load_heads
 from xmodal.training.data import embed_items, load_features
 from xmodal.training.evaluate import eval_items

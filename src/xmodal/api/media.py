@@ -11,17 +11,17 @@ from __future__ import annotations
 import io
 import mimetypes
 import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path as PathParam, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from xmodal.api.schemas import ErrorResponse
 from xmodal.encoders import MediaError, load_image
-from xmodal.files import UnsafeFile, open_without_links
+from xmodal.files import UnsafeFile, atomic_write, open_without_links
 from xmodal.search import display_path
 from xmodal.store import Item
 
@@ -141,10 +141,7 @@ def thumbnail_bytes(descriptor: int, max_pixels: int) -> bytes:
 
 def write_thumbnail(data: bytes, cache: Path) -> None:
     """Replaces the item's older thumbnails; concurrent requests for one thumbnail each write whole files."""
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=cache.parent, suffix=".tmp", delete=False) as temporary:
-        temporary.write(data)
-    os.replace(temporary.name, cache)
+    atomic_write(cache, lambda temporary: temporary.write_bytes(data))
     item_id = cache.name.split("-", 1)[0]
     for older in cache.parent.glob(f"{item_id}-*.jpg"):
         if older != cache:

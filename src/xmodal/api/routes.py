@@ -4,20 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path as PathParam, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from xmodal import modalities
 from xmodal.api.media import remove_thumbnails
-from xmodal.api.schemas import DeletedResponse, ErrorResponse, HealthResponse, ItemResponse, SearchOptions, SearchRequest, SearchResponse
+from xmodal.api.schemas import (
+    DeletedResponse,
+    ErrorResponse,
+    HealthResponse,
+    ItemResponse,
+    SearchOptions,
+    SearchRequest,
+    SearchResponse,
+)
 from xmodal.api.security import require_api_key
 from xmodal.api.uploads import read_multipart
 from xmodal.api.waveform import remove_waveforms
-from xmodal import modalities
-from xmodal.errors import validation_message
 from xmodal.engine import Engine
+from xmodal.errors import validation_message
 from xmodal.search import Part, Query, display_path
 
 router = APIRouter()
@@ -25,13 +34,20 @@ ItemId = Annotated[int, PathParam(ge=0, le=2**63 - 1, description="an item's id"
 ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 413, 415, 422, 503)}
 FORM_FIELDS = {
     "file": {"type": "string", "format": "binary", "description": "an image or audio file"},
-    "weight": {"type": "number", "default": 1, "description": "the file's weight in a composite query (negative: unlike it)"},
+    "weight": {
+        "type": "number",
+        "default": 1,
+        "description": "the file's weight in a composite query (negative: unlike it)",
+    },
     "modality": {"type": "array", "items": {"type": "string", "enum": list(modalities.NAMES)}},
     "k": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10},
     "offset": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0},
     "min_score": {"type": "number"},
     "mode": {"type": "string", "enum": ["vector", "keyword", "hybrid"], "default": "vector"},
-    "query": {"type": "string", "description": "a JSON object of more inputs and options, as in the JSON body (text, item, parts, filters)"},
+    "query": {
+        "type": "string",
+        "description": "a JSON object of more inputs and options, as in the JSON body (text, item, parts, filters)",
+    },
 }
 SEARCH_DOC = {
     "requestBody": {
@@ -53,7 +69,9 @@ def document_search_body(app: FastAPI) -> None:
         if app.openapi_schema is None:
             schema = generate()
             request = SearchRequest.model_json_schema(ref_template="#/components/schemas/{model}")
-            schema.setdefault("components", {}).setdefault("schemas", {}).update({**request.pop("$defs", {}), "SearchRequest": request})
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(
+                {**request.pop("$defs", {}), "SearchRequest": request}
+            )
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -80,12 +98,20 @@ async def search(request: Request) -> SearchResponse:
     elif content_type.startswith("multipart/form-data"):
         options, upload = await read_multipart(request, request.app.state.settings)
     else:
-        raise HTTPException(415, "send application/json ({'text': ...} or {'item': ...}) or multipart/form-data with a file")
+        raise HTTPException(
+            415, "send application/json ({'text': ...} or {'item': ...}) or multipart/form-data with a file"
+        )
     query = Query(
-        _parts(options, upload), options.modality, options.k, options.offset, options.min_score, options.filters, options.mode
+        _parts(options, upload),
+        options.modality,
+        options.k,
+        options.offset,
+        options.min_score,
+        options.filters,
+        options.mode,
     )
     page = await run_in_threadpool(_engine(request).search, query)
-    return SearchResponse(results=[hit.to_dict() for hit in page.hits], offset=page.offset, next_offset=page.next_offset, mode=page.mode)
+    return SearchResponse(results=page.hits, offset=page.offset, next_offset=page.next_offset, mode=page.mode)
 
 
 def _parts(options: SearchOptions, upload: Part | None) -> list[Part]:
@@ -101,14 +127,26 @@ def _parts(options: SearchOptions, upload: Part | None) -> list[Part]:
 def get_item(item_id: ItemId, request: Request) -> ItemResponse:
     item = _engine(request).item(item_id)
     return ItemResponse(
-        id=item.id, external_id=item.external_id, modality=item.modality, path=display_path(item.path), text=item.text,
-        metadata=item.meta or {}, status=item.status, error=item.error, size=item.size, mtime=item.mtime,
+        id=item.id,
+        external_id=item.external_id,
+        modality=item.modality,
+        path=display_path(item.path),
+        text=item.text,
+        metadata=item.meta or {},
+        status=item.status,
+        error=item.error,
+        size=item.size,
+        mtime=item.mtime,
     )
 
 
 @router.delete(
-    "/items/{item_id}", response_model=DeletedResponse, tags=["items"], dependencies=[Depends(require_api_key)],
-    responses={code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422)}, summary="Remove an item (API key)",
+    "/items/{item_id}",
+    response_model=DeletedResponse,
+    tags=["items"],
+    dependencies=[Depends(require_api_key)],
+    responses={code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422)},
+    summary="Remove an item (API key)",
 )
 def delete_item(item_id: ItemId, request: Request) -> DeletedResponse:
     """Removes the item's row and vector (its file stays where it is)."""

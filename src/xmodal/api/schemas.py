@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from xmodal.search.queries import QueryOptions, QueryPart, SearchMode
+from xmodal.search.queries import QueryOptions, QueryPart
+from xmodal.search.results import Hit, SearchMode
 
 
 class SearchOptions(QueryOptions):
@@ -37,18 +38,8 @@ class SearchRequest(SearchOptions):
         return self
 
 
-class Result(BaseModel):
-    id: int
-    external_id: str | None
-    modality: str
-    path: str | None
-    text: str | None
-    score: float
-    metadata: dict[str, Any]
-
-
 class SearchResponse(BaseModel):
-    results: list[Result]
+    results: list[Hit]
     offset: int = 0
     next_offset: int | None = Field(None, description="the offset of the next page; null on the last page")
     mode: SearchMode = "vector"

@@ -11,9 +11,9 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.responses import JSONResponse
 
+from xmodal import modalities
 from xmodal.api.schemas import SearchOptions
 from xmodal.config import Settings
-from xmodal import modalities
 from xmodal.encoders import MediaError
 from xmodal.errors import validation_message
 from xmodal.modalities import Limits, Modality

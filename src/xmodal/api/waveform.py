@@ -8,7 +8,6 @@ under `<store>/waveforms/` with a name that changes whenever the file does (as t
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from xmodal.api.media import ERRORS, ItemId, open_registered, registered_item
 from xmodal.encoders import MediaError, load_audio
+from xmodal.files import atomic_write
 from xmodal.store import Item
 
 router = APIRouter(tags=["media"])
@@ -91,10 +91,7 @@ def waveform_path(store_directory: Path, item: Item, info: os.stat_result, max_s
 
 def write_waveform(waveform: WaveformResponse, cache: Path) -> None:
     """Written whole (temporary file, then rename), replacing the item's older waveforms."""
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=cache.parent, suffix=".tmp", delete=False) as temporary:
-        temporary.write(waveform.model_dump_json())
-    os.replace(temporary.name, cache)
+    atomic_write(cache, lambda temporary: temporary.write_text(waveform.model_dump_json()))
     for older in cache.parent.glob(f"{cache.name.split('-', 1)[0]}-*.json"):
         if older != cache:
             older.unlink(missing_ok=True)

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from xmodal.encoders.media import Audio
 from xmodal import modalities
+from xmodal.encoders.media import Audio
 from xmodal.errors import Invalid
 
 Modality = str  # a name in xmodal.modalities

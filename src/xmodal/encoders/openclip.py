@@ -12,10 +12,10 @@ from typing import Sequence
 import torch
 from PIL import Image
 
-from xmodal.errors import Invalid
 from xmodal.compat import ensure_imports
 from xmodal.encoders.base import Encoder, ModelInfo, batched
 from xmodal.encoders.registry import ModelSpec
+from xmodal.errors import Invalid
 
 
 class OpenClipEncoder(Encoder):

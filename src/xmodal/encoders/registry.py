@@ -9,8 +9,8 @@ from typing import Any
 
 import torch
 
-from xmodal.errors import Invalid, Unavailable
 from xmodal.encoders.base import Encoder
+from xmodal.errors import Invalid, Unavailable
 
 OPEN_CLIP_PREFIX = "open_clip:"
 

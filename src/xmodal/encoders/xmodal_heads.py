@@ -23,6 +23,8 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import Tensor, nn
 
+from xmodal.files import atomic_write
+
 HEADS_FORMAT = "xmodal-heads/2"
 Adapter = Literal["none", "linear", "mlp"]
 
@@ -134,11 +136,7 @@ def save_heads(path: Path, image: ImageHead | None, audio: AudioHead | None, met
         if head is not None:
             tensors.update({f"{prefix}.{name}": value.detach().float().cpu().contiguous() for name, value in head.state_dict().items()})
             meta[prefix] = json.dumps(asdict(head.config))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    save_file(tensors, str(partial), metadata=meta)
-    partial.replace(path)
+    atomic_write(Path(path), lambda temporary: save_file(tensors, str(temporary), metadata=meta))
 
 
 def load_heads(path: Path, device: torch.device | str = "cpu") -> Heads:

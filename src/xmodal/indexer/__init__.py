@@ -1,7 +1,7 @@
 """Indexing, in stages: sources (directories, manifests) -> plan (new, unchanged, moved, duplicate,
 gone) -> embed (decode + encode, behind a runner) -> commit (the store's single writer)."""
 
-from xmodal.indexer.embed import EmbedRunner, EmbedTask, Embedded, InlineRunner, ProcessRunner
+from xmodal.indexer.embed import Embedded, EmbedRunner, EmbedTask, InlineRunner, ProcessRunner
 from xmodal.indexer.job import IndexJob
 from xmodal.indexer.sources import Source, SourceProblem, admitted, collect_sources
 from xmodal.indexer.summary import JobProgress, JobSummary

@@ -1,8 +1,9 @@
 """Search: queries of any modality against a store's vectors, hydrated with metadata."""
 
-from xmodal.search.composite import Page, Part, Query, QueryError
-from xmodal.search.queries import BatchQuery, QueryOptions, QueryPart, SearchMode
-from xmodal.search.searcher import Hit, ItemNotFound, Searcher, display_path
+from xmodal.search.composite import Part, Query, QueryError
+from xmodal.search.queries import BatchQuery, QueryOptions, QueryPart
+from xmodal.search.results import Hit, Page, SearchMode, display_path
+from xmodal.search.searcher import ItemNotFound, Searcher
 from xmodal.store.filters import Filters
 
 __all__ = [

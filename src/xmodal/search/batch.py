@@ -7,8 +7,8 @@ from typing import Any, Iterable, Iterator
 
 from pydantic import ValidationError
 
-from xmodal.config import Settings
 from xmodal import modalities
+from xmodal.config import Settings
 from xmodal.encoders import MediaError
 from xmodal.errors import XmodalError, validation_message
 from xmodal.modalities import Limits, Modality

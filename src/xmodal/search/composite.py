@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
 from xmodal.errors import Invalid
+from xmodal.search.results import SearchMode
 from xmodal.store.filters import Filters
-from xmodal.search.queries import SearchMode
-
-if TYPE_CHECKING:
-    from xmodal.search.searcher import Hit
 
 
 class QueryError(Invalid):
@@ -45,15 +42,6 @@ class Query:
         """Texts to match (positive weights) and to exclude (negative weights) in keyword search."""
         texts = [part for part in self.parts if part.text is not None]
         return [part.text for part in texts if part.weight > 0], [part.text for part in texts if part.weight < 0]  # type: ignore[misc]
-
-
-@dataclass
-class Page:
-    hits: list["Hit"]
-    offset: int
-    next_offset: int | None  # None on the last page
-    mode: SearchMode = "vector"
-    notes: list[str] = field(default_factory=list)
 
 
 def combine(vectors: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:

@@ -8,10 +8,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from xmodal import modalities
+from xmodal.search.results import SearchMode
 from xmodal.store.filters import Filters
 
 ModalityName = Literal[modalities.NAMES]  # type: ignore[valid-type]  # an enum in the API schema
-SearchMode = Literal["vector", "keyword", "hybrid"]
 
 
 class QueryOptions(BaseModel):

@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 from PIL import Image
 
-from xmodal.errors import NotFound
 from xmodal.encoders import Audio, Encoder
+from xmodal.errors import NotFound
 from xmodal.modalities import NAMES as MODALITIES
-from xmodal.search.composite import Page, Part, Query, QueryError, combine, reciprocal_rank_fusion
+from xmodal.search.composite import Part, Query, QueryError, combine, reciprocal_rank_fusion
+from xmodal.search.results import Hit, Page
 from xmodal.store import Item, Store, StoreError, describe_model
 from xmodal.store.filters import Filters
-
-
-@dataclass(frozen=True)
-class Hit:
-    id: int
-    external_id: str | None
-    modality: str
-    path: str | None
-    text: str | None
-    score: float
-    metadata: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        record = dict(self.__dict__)
-        record["path"] = display_path(self.path)
-        return record
-
-
-def display_path(path: str | None) -> str | None:
-    """Paths that are not valid UTF-8 show their bad bytes as U+FFFD, so they print and serialise."""
-    return None if path is None else os.fsencode(path).decode("utf-8", errors="replace")
 
 
 class ItemNotFound(NotFound):

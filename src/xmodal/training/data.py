@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from xmodal.encoders.xmodal_heads import Heads
-from xmodal.training.evaluate import EvalItems, Embeddings
+from xmodal.training.evaluate import Embeddings, EvalItems
 from xmodal.training.features import FeatureExtractor
 from xmodal.training.manifest import Record
 

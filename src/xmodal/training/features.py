@@ -20,6 +20,7 @@ from safetensors.torch import load_file, save_file
 
 from xmodal.encoders import aisfx, efficientnet_lite
 from xmodal.encoders.media import MediaError, load_audio, load_image
+from xmodal.files import atomic_write
 from xmodal.training import augment
 
 AUGMENT_RECIPE = "aug1"
@@ -62,12 +63,9 @@ class FeatureBank:
     def save(self) -> None:
         if not self.dirty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         keys = torch.tensor(list(self.vectors), dtype=torch.int64)
         values = torch.stack(list(self.vectors.values()))
-        partial = self.path.with_name(self.path.name + ".partial")
-        save_file({"keys": keys, "values": values.contiguous()}, str(partial))
-        partial.replace(self.path)
+        atomic_write(self.path, lambda temporary: save_file({"keys": keys, "values": values.contiguous()}, str(temporary)))
         self.dirty = 0
 
 
