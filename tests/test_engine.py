@@ -25,7 +25,9 @@ def test_a_job_reports_progress_and_admits_only_what_it_may(corpus, settings) ->
         refuse_sounds = lambda source: "no sounds here" if source.modality == "audio" else None  # noqa: E731
         summary = engine.index([corpus], on_progress=lambda p: seen.append((p.total, p.processed)), admit=refuse_sounds)
     assert seen[0] == (7, 0) and seen[-1] == (7, 7) and [done for _, done in seen] == list(range(8))
-    assert (summary.indexed, summary.failed) == (5, 2) and all(reason == "no sounds here" for _, reason in summary.failures)
+    assert (summary.indexed, summary.failed) == (5, 2) and all(
+        reason == "no sounds here" for _, reason in summary.failures
+    )
 
 
 def test_search_items_and_stats(engine) -> None:
@@ -60,9 +62,17 @@ def test_check_repairs_and_info_loads_no_model(corpus, settings, monkeypatch) ->
     engine = Engine(settings)
     assert not engine.check().ok
     report = engine.check(repair=True)
-    assert report.ok and report.repaired == ["removed 1 image vectors with no row"] and report.items["text"] == {"indexed": 2}
+    assert (
+        report.ok
+        and report.repaired == ["removed 1 image vectors with no row"]
+        and report.items["text"] == {"indexed": 2}
+    )
     info = engine.info()
-    assert info["indexes"]["image"]["vectors"] == 3 and info["vector_backend"] == "faiss" and info["device"]["faiss"] == "cpu"
+    assert (
+        info["indexes"]["image"]["vectors"] == 3
+        and info["vector_backend"] == "faiss"
+        and info["device"]["faiss"] == "cpu"
+    )
     assert info["model_description"] == "fake version 1 (16-d)"
 
 

@@ -19,7 +19,9 @@ def test_the_old_names_are_kinds_of_the_new_ones() -> None:
     for invalid in (QueryError, MediaError, UnsupportedModality):
         assert issubclass(invalid, Invalid) and issubclass(invalid, ValueError)
     assert issubclass(StoreError, Conflict) and issubclass(KeywordSearchUnavailable, Unavailable)
-    statuses = [kind.status for kind in (NotFound, Conflict, Invalid, Unavailable, StoreNotFound, KeywordSearchUnavailable)]
+    statuses = [
+        kind.status for kind in (NotFound, Conflict, Invalid, Unavailable, StoreNotFound, KeywordSearchUnavailable)
+    ]
     assert statuses == [404, 409, 422, 503, 404, 503]
 
 

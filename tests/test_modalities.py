@@ -27,7 +27,9 @@ def test_every_modality_is_complete() -> None:
         assert hasattr(Encoder, modality.encoder_method) and callable(modality.load)
         assert modality.uploadable == (modality.sniff is not None)
     assert [m.name for m in modalities.uploadable()] == ["image", "audio"]
-    assert modalities.upload_formats().startswith("images (JPEG, PNG") and " or sounds (WAV" in modalities.upload_formats()
+    assert (
+        modalities.upload_formats().startswith("images (JPEG, PNG") and " or sounds (WAV" in modalities.upload_formats()
+    )
 
 
 def test_lookups_name_the_choices() -> None:
@@ -41,7 +43,9 @@ def test_uploads_refuse_long_sounds_but_indexing_cuts_them(tmp_path: Path) -> No
     from tests.conftest import tone
 
     sound = tone(tmp_path / "long.wav", 440, seconds=3.0)
-    assert modalities.AUDIO.load(sound, dataclasses.replace(LIMITS, max_audio_seconds=1.0)).seconds == pytest.approx(1.0)
+    assert modalities.AUDIO.load(sound, dataclasses.replace(LIMITS, max_audio_seconds=1.0)).seconds == pytest.approx(
+        1.0
+    )
     with pytest.raises(Invalid, match="at most 1 s"):
         modalities.AUDIO.load(sound, dataclasses.replace(LIMITS, max_audio_seconds=1.0, refuse_longer_audio=True))
 
@@ -52,8 +56,15 @@ class VideoEncoder(FakeEncoder):
 
 
 def test_a_new_modality_is_one_entry(tmp_path: Path, monkeypatch) -> None:
-    video = Modality("video", "video", "videos", frozenset({".mp4"}), "MP4", lambda source, limits: f"frames of {source}",
-                     encoder_method="_encode_video")
+    video = Modality(
+        "video",
+        "video",
+        "videos",
+        frozenset({".mp4"}),
+        "MP4",
+        lambda source, limits: f"frames of {source}",
+        encoder_method="_encode_video",
+    )
     monkeypatch.setitem(modalities.REGISTRY, "video", video)
     (tmp_path / "clip.MP4").write_bytes(b"not really a video")
     [source] = list(collect_sources([tmp_path]))

@@ -27,11 +27,15 @@ from xmodal import modalities
 from xmodal.config import Settings
 from xmodal.errors import Invalid, XmodalError, validation_message
 
-app = typer.Typer(help="xmodal: search images, sounds and texts with any of them.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="xmodal: search images, sounds and texts with any of them.", no_args_is_help=True, add_completion=False
+)
 err = Console(stderr=True)
 STORE = typer.Option(None, "--store", help="store directory [env XMODAL_STORE; default ./xmodal-store]")
 DEVICE = typer.Option(None, "--device", help="auto, cpu or cuda [env XMODAL_DEVICE]")
-MODALITY = typer.Option(None, "--modality", "-m", help=f"target modality ({', '.join(modalities.NAMES)}); repeat for several; default all")
+MODALITY = typer.Option(
+    None, "--modality", "-m", help=f"target modality ({', '.join(modalities.NAMES)}); repeat for several; default all"
+)
 
 
 @contextmanager
@@ -56,12 +60,16 @@ def load_settings(**flags: object) -> Settings:
 
 @app.command()
 def index(
-    paths: List[Path] = typer.Argument(..., help="directories (walked recursively), media or text files, or .jsonl manifests"),
+    paths: List[Path] = typer.Argument(
+        ..., help="directories (walked recursively), media or text files, or .jsonl manifests"
+    ),
     store: Optional[Path] = STORE,
     model: Optional[str] = typer.Option(
         None, "--model", help="model [env XMODAL_MODEL; default: the store's own, or xmodal-base for a new store]"
     ),
-    prune: bool = typer.Option(False, "--prune", help="forget files under the given directories that are gone from disk"),
+    prune: bool = typer.Option(
+        False, "--prune", help="forget files under the given directories that are gone from disk"
+    ),
     device: Optional[str] = DEVICE,
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="inputs per encoder batch"),
     workers: Optional[int] = typer.Option(
@@ -70,7 +78,9 @@ def index(
     index_type: Optional[str] = typer.Option(
         None, "--index-type", help="auto (by size), flat, ivf or ivfpq [env XMODAL_INDEX_TYPE]"
     ),
-    max_audio_seconds: Optional[float] = typer.Option(None, "--max-audio-seconds", help="read at most this much of each sound"),
+    max_audio_seconds: Optional[float] = typer.Option(
+        None, "--max-audio-seconds", help="read at most this much of each sound"
+    ),
 ) -> None:
     """Index files into a store. Re-running reads only new or changed files; moved files keep their
     vectors; identical files are embedded once; bad files are recorded and skipped. Safe to kill and
@@ -79,13 +89,29 @@ def index(
 
     with user_errors():
         settings = load_settings(
-            store=store, model=model, device=device, batch_size=batch_size, workers=workers,
-            index_type=index_type, max_audio_seconds=max_audio_seconds,
+            store=store,
+            model=model,
+            device=device,
+            batch_size=batch_size,
+            workers=workers,
+            index_type=index_type,
+            max_audio_seconds=max_audio_seconds,
         )
-        columns = [TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), _Rate(), TimeElapsedColumn(), TimeRemainingColumn()]
+        columns = [
+            TextColumn("indexing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _Rate(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        ]
         with Progress(*columns, console=err, transient=True) as bar, Engine(settings) as engine:
             task = bar.add_task("index", total=None)
-            summary = engine.index(paths, prune=prune, on_progress=lambda done: bar.update(task, total=done.total, completed=done.processed))
+            summary = engine.index(
+                paths,
+                prune=prune,
+                on_progress=lambda done: bar.update(task, total=done.total, completed=done.processed),
+            )
     _print_summary(summary, settings.store)
 
 
@@ -186,7 +212,11 @@ def search(
 
     with user_errors():
         settings = load_settings(store=store, device=device)
-    given = {name: value for name, value in (("text", text), ("image", image), ("audio", audio), ("item", item)) if value is not None}
+    given = {
+        name: value
+        for name, value in (("text", text), ("image", image), ("audio", audio), ("item", item))
+        if value is not None
+    }
     if queries is None and len(given) != 1:
         err.print("xmodal: error: give exactly one of --text, --image, --audio, --item (or --queries FILE)")
         raise typer.Exit(2)
@@ -241,7 +271,9 @@ def serve(
         settings = load_settings(store=store, host=host, port=port, device=device)
         application = create_app(settings)
         err.print(f"xmodal: serving {settings.store} at http://{settings.host}:{settings.port}/  (API docs: /docs)")
-        uvicorn.run(application, host=settings.host, port=settings.port, log_level="info", access_log=False)  # the app logs each request
+        uvicorn.run(
+            application, host=settings.host, port=settings.port, log_level="info", access_log=False
+        )  # the app logs each request
 
 
 @app.command()

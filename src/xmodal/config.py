@@ -32,10 +32,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="XMODAL_", extra="ignore")
 
     store: Path = Field(Path("xmodal-store"), description="store directory (SQLite + FAISS)")
-    model: str | None = Field(None, description="model name or open_clip:ARCH@PRETRAINED; default: the store's, else xmodal-base")
+    model: str | None = Field(
+        None, description="model name or open_clip:ARCH@PRETRAINED; default: the store's, else xmodal-base"
+    )
     device: DeviceChoice = "auto"
     batch_size: int = Field(32, ge=1)
-    max_audio_seconds: float = Field(60.0, gt=0, description="audio beyond this is ignored when indexing; longer query uploads are refused")
+    max_audio_seconds: float = Field(
+        60.0, gt=0, description="audio beyond this is ignored when indexing; longer query uploads are refused"
+    )
     max_image_pixels: int = Field(50_000_000, gt=0, description="decompression-bomb guard")
     max_text_chars: int = Field(20_000, gt=0)
     decode_max_side: int = Field(768, ge=64, description="images are shrunk to this before encoding")
@@ -44,15 +48,22 @@ class Settings(BaseSettings):
     workers: int = Field(_default_workers(), ge=0, description="decoder processes; 0 decodes inline")
     index_type: Literal["auto", "flat", "ivf", "ivfpq"] = "auto"
     vector_backend: str | None = Field(
-        None, description="vector backend of a new store: faiss (default), numpy, or a dotted path; a store keeps its own"
+        None,
+        description="vector backend of a new store: faiss (default), numpy, or a dotted path; a store keeps its own",
     )
     checkpoint_seconds: float = Field(30.0, gt=0, description="how often a job saves index files")
     max_upload_bytes: int = Field(50 * 1024 * 1024, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
-    api_key: SecretStr | None = Field(None, description="key for mutating API endpoints; with none the API is read-only")
-    allowed_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list, description="server directories POST /jobs may index")
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="browser origins allowed to call the API")
+    api_key: SecretStr | None = Field(
+        None, description="key for mutating API endpoints; with none the API is read-only"
+    )
+    allowed_roots: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="server directories POST /jobs may index"
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="browser origins allowed to call the API"
+    )
     log_format: Literal["json", "text"] = Field("json", description="API logs: one JSON object per line, or plain text")
 
     @field_validator("allowed_roots", "cors_origins", mode="before")

@@ -142,7 +142,8 @@ class Engine:
 
         settings = self.settings.with_overrides(**overrides)
         encoder = self._encoder_for(self._index_spec())
-        store = Store.open(self.directory, encoder.info.identity(), writable=True, vector_backend=settings.vector_backend)
+        identity, backend = encoder.info.identity(), settings.vector_backend
+        store = Store.open(self.directory, identity, writable=True, vector_backend=backend)
         try:
             sources = list(admitted(collect_sources(list(paths)), admit))
             progress = JobProgress(len(sources))
@@ -196,8 +197,12 @@ class Engine:
         indexes = {m: {**store.vectors(m).describe(), "tuning": store.info(f"index:{m}")} for m in store.modalities}
         vectors_device = type(store.vectors(store.modalities[0])).device()
         return {
-            "store": str(self.directory), "model": store.model, "model_description": describe_model(store.model),
-            "schema_version": store.info("schema_version"), "items": store.counts(), "vector_backend": store.backend,
+            "store": str(self.directory),
+            "model": store.model,
+            "model_description": describe_model(store.model),
+            "schema_version": store.info("schema_version"),
+            "items": store.counts(),
+            "vector_backend": store.backend,
             "indexes": indexes,
             "device": {"torch": str(pick_device(self.settings.device)), store.backend: vectors_device},
             "bytes_on_disk": store.size_on_disk(),

@@ -30,7 +30,9 @@ class Limits:
 
     @classmethod
     def for_indexing(cls, settings: Any) -> "Limits":
-        return cls(settings.max_image_pixels, settings.decode_max_side, settings.max_audio_seconds, settings.max_text_chars)
+        return cls(
+            settings.max_image_pixels, settings.decode_max_side, settings.max_audio_seconds, settings.max_text_chars
+        )
 
     @classmethod
     def for_queries(cls, settings: Any, upload: bool = False) -> "Limits":
@@ -56,8 +58,13 @@ class Modality:
     def describe(self) -> dict[str, Any]:
         """What the web UI and `GET /modalities` show."""
         return {
-            "name": self.name, "label": self.label, "plural": self.plural, "extensions": sorted(self.extensions),
-            "formats": self.formats, "mime_prefixes": list(self.mime_prefixes), "uploadable": self.uploadable,
+            "name": self.name,
+            "label": self.label,
+            "plural": self.plural,
+            "extensions": sorted(self.extensions),
+            "formats": self.formats,
+            "mime_prefixes": list(self.mime_prefixes),
+            "uploadable": self.uploadable,
         }
 
 
@@ -76,7 +83,11 @@ def _load_image(source: MediaSource, limits: Limits) -> Any:
 def _load_audio(source: MediaSource, limits: Limits) -> Any:
     from xmodal.encoders.media import MediaError, load_audio
 
-    if limits.refuse_longer_audio and (seconds := _audio_seconds(source)) is not None and seconds > limits.max_audio_seconds:
+    if (
+        limits.refuse_longer_audio
+        and (seconds := _audio_seconds(source)) is not None
+        and seconds > limits.max_audio_seconds
+    ):
         raise MediaError(
             f"the sound is {seconds:.1f} s long; query sounds may be at most {limits.max_audio_seconds:g} s "
             "(XMODAL_MAX_AUDIO_SECONDS): trim it"
@@ -121,15 +132,30 @@ def _is_audio(data: bytes) -> bool:
         return False
 
 
-TEXT = Modality("text", "text", "texts", frozenset({".txt", ".md"}), "UTF-8 .txt and .md", _load_text,
-                encoder_method="_encode_text")
+TEXT = Modality(
+    "text", "text", "texts", frozenset({".txt", ".md"}), "UTF-8 .txt and .md", _load_text, encoder_method="_encode_text"
+)
 IMAGE = Modality(
-    "image", "image", "images", frozenset({".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"}),
-    "JPEG, PNG, GIF, BMP, WebP, TIFF", _load_image, _is_image, ("image/",), "_encode_image",
+    "image",
+    "image",
+    "images",
+    frozenset({".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"}),
+    "JPEG, PNG, GIF, BMP, WebP, TIFF",
+    _load_image,
+    _is_image,
+    ("image/",),
+    "_encode_image",
 )
 AUDIO = Modality(
-    "audio", "sound", "sounds", frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff"}),
-    "WAV, FLAC, Ogg Vorbis, Opus, MP3, AIFF", _load_audio, _is_audio, ("audio/",), "_encode_audio",
+    "audio",
+    "sound",
+    "sounds",
+    frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff"}),
+    "WAV, FLAC, Ogg Vorbis, Opus, MP3, AIFF",
+    _load_audio,
+    _is_audio,
+    ("audio/",),
+    "_encode_audio",
 )
 REGISTRY: dict[str, Modality] = {modality.name: modality for modality in (IMAGE, AUDIO, TEXT)}
 NAMES: tuple[str, ...] = tuple(REGISTRY)  # in this order wherever all are listed (the UI's sections too)
@@ -150,7 +176,9 @@ def for_path(path: PurePath | str) -> Modality | None:
 
 def sniff(data: bytes) -> Modality | None:
     """By the bytes' header alone, trying each modality that can tell, in table order."""
-    return next((modality for modality in REGISTRY.values() if modality.sniff is not None and modality.sniff(data)), None)
+    return next(
+        (modality for modality in REGISTRY.values() if modality.sniff is not None and modality.sniff(data)), None
+    )
 
 
 def uploadable() -> list[Modality]:

@@ -20,7 +20,11 @@ from xmodal.store import Store
 
 KEY = "test-key-0123"
 MANIFEST = [
-    {"id": "doc-ann", "text": "The red barn at night, dogs barking.", "metadata": {"author": "ann", "year": 2020, "draft": False}},
+    {
+        "id": "doc-ann",
+        "text": "The red barn at night, dogs barking.",
+        "metadata": {"author": "ann", "year": 2020, "draft": False},
+    },
     {"id": "doc-bob", "text": "A green field in the morning light.", "metadata": {"author": "bob", "year": 2021}},
     {"id": "doc-cy", "text": "Blue night sky over a quiet city.", "metadata": {"author": "cy", "year": 2020}},
 ]

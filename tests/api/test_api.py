@@ -45,10 +45,16 @@ def test_json_text_and_item_search(client) -> None:
 
 
 def test_uploads_search_by_image_and_by_audio(tmp_path, client) -> None:
-    response = client.post("/search", files={"file": ("q.png", png((240, 0, 0)), "image/png")}, data={"modality": "image"})
+    response = client.post(
+        "/search", files={"file": ("q.png", png((240, 0, 0)), "image/png")}, data={"modality": "image"}
+    )
     assert first_name(response) == "red.png"
     sound = tone(tmp_path / "q.wav", 5000).read_bytes()
-    response = client.post("/search", files={"file": ("blob", sound, "application/octet-stream")}, data={"modality": ["audio", "text"], "k": "1"})
+    response = client.post(
+        "/search",
+        files={"file": ("blob", sound, "application/octet-stream")},
+        data={"modality": ["audio", "text"], "k": "1"},
+    )
     assert first_name(response) == "high.flac"
 
 
@@ -72,7 +78,11 @@ def test_get_item_and_unknown_item(client) -> None:
         ({"content": b"text=hi", "headers": {"content-type": "text/plain"}}, 415, "multipart"),
         ({"data": {"k": "3"}, "files": {"other": ("a", b"x")}}, 422, "'file'"),
         ({"files": {"file": ("q.png", b"\x89PNG broken", "image/png")}}, 422, "image"),
-        ({"files": {"file": ("q.bin", b"neither image nor sound", "application/octet-stream")}}, 422, "neither an image nor an audio"),
+        (
+            {"files": {"file": ("q.bin", b"neither image nor sound", "application/octet-stream")}},
+            422,
+            "neither an image nor an audio",
+        ),
         ({"files": {"file": ("q.ogg", b"OggS broken", "audio/ogg")}}, 422, "not a readable audio file"),
         ({"files": {"file": ("q.png", png((1, 1, 1), (400, 400)) + b"\0" * 300_000, "image/png")}}, 413, "limit"),
         ({"files": {"file": ("q.png", png((1, 1, 1)), "image/png")}, "data": {"k": "many"}}, 422, "k"),

@@ -34,7 +34,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 DESKTOP = {"width": 1200, "height": 900}
 PHONE = {"width": 360, "height": 740}
-LONG_TEXT = " ".join(f"Sentence {number} of a long note about a blue boat." for number in range(40)) + " The last words: anchor down."
+LONG_TEXT = (
+    " ".join(f"Sentence {number} of a long note about a blue boat." for number in range(40))
+    + " The last words: anchor down."
+)
 
 
 def _playwright():
@@ -87,7 +90,9 @@ def corpus(tmp_path_factory) -> Path:
 def server_url(corpus: Path, tmp_path_factory) -> Iterator[str]:
     encoder = FakeEncoder()
     settings = Settings(store=tmp_path_factory.mktemp("browser") / "store", batch_size=4)
-    index_into(settings.store, [corpus / "img", corpus / "snd", corpus / "txt", corpus / "notes.jsonl"], encoder, settings)
+    index_into(
+        settings.store, [corpus / "img", corpus / "snd", corpus / "txt", corpus / "notes.jsonl"], encoder, settings
+    )
     # Sounds are decoded up to 2 s for waveforms: the 5 s one shows its length and 2 s of peaks.
     yield from _serve(settings.with_overrides(max_upload_bytes=200_000, max_audio_seconds=2.0), encoder)
 
@@ -184,7 +189,9 @@ def search(page, text: str) -> None:
 
 
 def settled(page) -> None:
-    page.wait_for_function("() => !['Searching…', 'Loading more…'].includes(document.getElementById('status').textContent)")
+    page.wait_for_function(
+        "() => !['Searching…', 'Loading more…'].includes(document.getElementById('status').textContent)"
+    )
 
 
 def first_search_done(page):
@@ -218,7 +225,9 @@ def test_api_docs_render_with_the_network_blocked(pages: Pages, server_url: str,
     assert redoc.get_by_text("A sound item's duration and peak levels").count() >= 1
 
 
-def test_results_in_sections_with_counts_weak_matches_and_labelled_scores(page, pages: Pages, server_url: str, screenshots: Path) -> None:
+def test_results_in_sections_with_counts_weak_matches_and_labelled_scores(
+    page, pages: Pages, server_url: str, screenshots: Path
+) -> None:
     assert page.evaluate("document.querySelector('link[rel=icon]').href").endswith("/static/favicon.svg")
     assert page.locator("#store-info").inner_text().startswith("3 images, 3 sounds, 6 texts")
     search(page, "red")
@@ -250,12 +259,16 @@ def test_results_in_sections_with_counts_weak_matches_and_labelled_scores(page, 
     page.get_by_role("checkbox", name="Images").uncheck()
     page.get_by_role("checkbox", name="Sounds").uncheck()
     settled(page)  # one kind: a plain grid, no section headings
-    assert page.locator(".section-heading").count() == 0 and set(page.locator("#results .badge").all_text_contents()) == {"text"}
+    assert page.locator(".section-heading").count() == 0 and set(
+        page.locator("#results .badge").all_text_contents()
+    ) == {"text"}
 
 
 def test_sound_cards_show_a_waveform_and_duration_and_text_cards_the_text(page, screenshots: Path) -> None:
     search(page, "low")
-    page.wait_for_function("() => [...document.querySelectorAll('#results .card.audio .wave')].every(w => w.dataset.loaded)")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#results .card.audio .wave')].every(w => w.dataset.loaded)"
+    )
     sounds = {name: card_named(page, name) for name in ("low.wav", "long-low.wav")}
     assert sounds["low.wav"].locator(".wave-svg rect").count() == 100
     assert sounds["low.wav"].locator(".duration").inner_text() == "1.0 s"
@@ -271,7 +284,9 @@ def test_sound_cards_show_a_waveform_and_duration_and_text_cards_the_text(page, 
     assert visual["height"] <= snippet.bounding_box()["height"] + 30
 
 
-def test_preview_shows_the_whole_item_traps_focus_and_closes_with_escape(page, pages: Pages, server_url: str, screenshots: Path) -> None:
+def test_preview_shows_the_whole_item_traps_focus_and_closes_with_escape(
+    page, pages: Pages, server_url: str, screenshots: Path
+) -> None:
     search(page, "red")
     first_image = page.locator("#results .card.image .open").first
     first_image.focus()
@@ -283,7 +298,9 @@ def test_preview_shows_the_whole_item_traps_focus_and_closes_with_escape(page, p
     image.wait_for()
     page.wait_for_function("() => document.querySelector('#preview .preview-image img').naturalWidth === 320")
     assert dialog.locator("dd.path").inner_text().endswith("/img/red.png")
-    page.wait_for_function("() => [...document.querySelectorAll('#preview-details dt')].some(dt => dt.textContent === 'Size')")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#preview-details dt')].some(dt => dt.textContent === 'Size')"
+    )
     download = dialog.locator("#preview-download")
     assert download.get_attribute("href").endswith("/media?download=1")
     response = page.request.get(server_url + download.get_attribute("href"))
@@ -299,7 +316,9 @@ def test_preview_shows_the_whole_item_traps_focus_and_closes_with_escape(page, p
         assert page.evaluate(inside)
     page.keyboard.press("Escape")
     dialog.wait_for(state="hidden")
-    assert page.evaluate("document.activeElement.closest('.card')?.dataset.id") == first_image.evaluate("b => b.closest('.card').dataset.id")
+    assert page.evaluate("document.activeElement.closest('.card')?.dataset.id") == first_image.evaluate(
+        "b => b.closest('.card').dataset.id"
+    )
 
     # The long text in full (its card shows only the start), by a click anywhere on the card.
     page.get_by_label("Search text").fill("long note blue boat")
@@ -355,9 +374,14 @@ def test_the_query_lives_in_the_url_and_back_and_forward_work(page, pages: Pages
     assert card_names(page, "image")[0] == "blue.bmp"
 
     shared = first_search_done(pages.new(f"{server_url}/?q=green&kinds=image&mode=vector&k=7"))  # k not in the menu: 24
-    assert card_names(shared)[0] == "green.jpg" and set(shared.locator("#results .badge").all_text_contents()) == {"image"}
+    assert card_names(shared)[0] == "green.jpg" and set(shared.locator("#results .badge").all_text_contents()) == {
+        "image"
+    }
     assert shared.locator("#page-size").input_value() == "24" and shared.locator("#error").is_hidden()
-    assert not shared.get_by_role("checkbox", name="Sounds").is_checked() and shared.get_by_role("checkbox", name="Images").is_checked()
+    assert (
+        not shared.get_by_role("checkbox", name="Sounds").is_checked()
+        and shared.get_by_role("checkbox", name="Images").is_checked()
+    )
 
     like = card_named(page, "green.jpg").get_attribute("data-id")
     liked = first_search_done(pages.new(f"{server_url}/?like={like}&kinds=image,audio,text&mode=vector"))
@@ -436,7 +460,9 @@ def test_file_queries_and_their_errors(page, tmp_path: Path, screenshots: Path) 
 
 @pytest.mark.parametrize("width", [320, 360])
 def test_the_layout_fits_a_narrow_phone(pages: Pages, server_url: str, screenshots: Path, width: int) -> None:
-    page = first_search_done(pages.new(f"{server_url}/?q=red&kinds=image,audio,text&mode=vector", {"width": width, "height": 700}))
+    page = first_search_done(
+        pages.new(f"{server_url}/?q=red&kinds=image,audio,text&mode=vector", {"width": width, "height": 700})
+    )
     page.wait_for_selector("#results .card")
     overflow = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     assert page.evaluate(overflow) == 0
@@ -449,7 +475,9 @@ def test_the_layout_fits_a_narrow_phone(pages: Pages, server_url: str, screensho
         shoot(page, screenshots, "results")
 
 
-def test_an_empty_store_says_so_and_shows_the_command_that_fills_it(pages: Pages, empty_server_url: str, screenshots: Path) -> None:
+def test_an_empty_store_says_so_and_shows_the_command_that_fills_it(
+    pages: Pages, empty_server_url: str, screenshots: Path
+) -> None:
     for viewport in (DESKTOP, PHONE):
         page = pages.new(empty_server_url, viewport)
         panel = page.locator("#empty-store")

@@ -65,7 +65,9 @@ def test_thumbnails_are_made_once_and_cached_under_the_store(serve, settings) ->
     client = serve()
     image = item_id(client, "green.jpg")
     first = client.get(f"/items/{image}/thumbnail")
-    assert first.status_code == 200 and first.headers["content-type"] == "image/jpeg" and first.content[:2] == b"\xff\xd8"
+    assert (
+        first.status_code == 200 and first.headers["content-type"] == "image/jpeg" and first.content[:2] == b"\xff\xd8"
+    )
     cached = list((settings.store / "thumbnails").glob(f"{image}-*.jpg"))
     assert len(cached) == 1
     assert client.get(f"/items/{image}/thumbnail").content == first.content
@@ -76,7 +78,11 @@ def test_thumbnails_are_made_once_and_cached_under_the_store(serve, settings) ->
 def test_without_a_key_the_server_is_read_only(serve) -> None:
     client = serve()
     assert client.get("/health").json()["read_only"] is True
-    for method, path, body in [("post", "/jobs", {"paths": ["/tmp"]}), ("delete", "/items/1", None), ("get", "/jobs", None)]:
+    for method, path, body in [
+        ("post", "/jobs", {"paths": ["/tmp"]}),
+        ("delete", "/items/1", None),
+        ("get", "/jobs", None),
+    ]:
         response = client.request(method.upper(), path, json=body, headers={"X-API-Key": "anything"})
         assert response.status_code == 403 and "read-only" in response.json()["detail"]
 
@@ -132,7 +138,9 @@ def test_jobs_index_paths_under_the_allowed_roots(serve, tmp_path) -> None:
     assert job["indexed"] == 1 and job["failed"] == 1 and "outside the allowed roots" in job["failures"][0]["reason"]
     found = client.post("/search", json={"text": "red", "modality": "image", "k": 10}).json()["results"]
     assert any(r["path"].endswith("purple.png") for r in found)  # the read-only server sees the job's work
-    assert not any("password" in (r["path"] or "") for r in client.post("/search", json={"text": "hunter2"}).json()["results"])
+    assert not any(
+        "password" in (r["path"] or "") for r in client.post("/search", json={"text": "hunter2"}).json()["results"]
+    )
     assert [j["id"] for j in client.get("/jobs", headers=headers).json()] == [job["id"]]
     assert client.get("/metrics").text.count('xmodal_jobs{status="done"} 1.0') == 1
 
@@ -153,7 +161,9 @@ def test_job_paths_are_checked(serve, tmp_path, path, status, message) -> None:
     root.mkdir()
     outside.mkdir()
     client = serve(api_key=KEY, allowed_roots=[root])
-    response = client.post("/jobs", json={"paths": [path.format(root=root, outside=outside)]}, headers={"X-API-Key": KEY})
+    response = client.post(
+        "/jobs", json={"paths": [path.format(root=root, outside=outside)]}, headers={"X-API-Key": KEY}
+    )
     assert response.status_code == status and message in response.json()["detail"]
 
 
@@ -185,9 +195,15 @@ def test_paths_are_shown_even_when_not_utf8(serve, tmp_path: Path) -> None:
     name = root / (b"caf\xe9.png").decode("utf-8", "surrogateescape")
     solid(name, (250, 0, 0))
     client = serve(api_key=KEY, allowed_roots=[root])
-    job = wait_for(client, client.post("/jobs", json={"paths": [str(root)]}, headers={"X-API-Key": KEY}).json()["id"], {"X-API-Key": KEY})
+    job = wait_for(
+        client,
+        client.post("/jobs", json={"paths": [str(root)]}, headers={"X-API-Key": KEY}).json()["id"],
+        {"X-API-Key": KEY},
+    )
     assert job["indexed"] == 1
-    result = next(r for r in client.post("/search", json={"text": "red", "k": 50}).json()["results"] if "caf" in (r["path"] or ""))
+    result = next(
+        r for r in client.post("/search", json={"text": "red", "k": 50}).json()["results"] if "caf" in (r["path"] or "")
+    )
     media = client.get(f"/items/{result['id']}/media")
     assert media.status_code == 200 and media.content == name.read_bytes()
 

@@ -35,7 +35,11 @@ def test_each_request_is_one_structured_log_line(serve, caplog) -> None:
 
 
 def test_cors_only_for_configured_origins(serve) -> None:
-    preflight = {"Origin": "http://app.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    preflight = {
+        "Origin": "http://app.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
     closed = serve()
     assert "access-control-allow-origin" not in closed.options("/search", headers=preflight).headers
     opened = serve(cors_origins=["http://app.example"])
@@ -43,14 +47,24 @@ def test_cors_only_for_configured_origins(serve) -> None:
     assert response.status_code == 200 and response.headers["access-control-allow-origin"] == "http://app.example"
     other = opened.options("/search", headers={**preflight, "Origin": "http://evil.example"})
     assert other.headers.get("access-control-allow-origin") != "http://evil.example"
-    assert opened.get("/health", headers={"Origin": "http://app.example"}).headers["access-control-allow-origin"] == "http://app.example"
+    assert (
+        opened.get("/health", headers={"Origin": "http://app.example"}).headers["access-control-allow-origin"]
+        == "http://app.example"
+    )
 
 
 def test_the_web_ui_is_served_at_the_root(serve) -> None:
     client = serve()
     page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    for needle in ('<label for="q"', 'type="file"', 'name="modality"', 'role="status"', 'role="alert"', "/static/app.js"):
+    for needle in (
+        '<label for="q"',
+        'type="file"',
+        'name="modality"',
+        'role="status"',
+        'role="alert"',
+        "/static/app.js",
+    ):
         assert needle in page.text
     assert client.get("/static/app.js").status_code == 200
     assert client.get("/static/style.css").headers["content-type"].startswith("text/css")
@@ -64,7 +78,9 @@ def test_openapi_documents_both_search_bodies_and_the_key(serve) -> None:
     assert {"APIKeyHeader", "HTTPBearer"} <= set(schema["components"]["securitySchemes"])
     assert {"SearchRequest", "Filters", "QueryPart"} <= set(schema["components"]["schemas"])
     assert search["application/json"]["schema"] == {"$ref": "#/components/schemas/SearchRequest"}
-    assert {"/items/{item_id}/media", "/items/{item_id}/thumbnail", "/jobs", "/jobs/{job_id}", "/metrics"} <= set(schema["paths"])
+    assert {"/items/{item_id}/media", "/items/{item_id}/thumbnail", "/jobs", "/jobs/{job_id}", "/metrics"} <= set(
+        schema["paths"]
+    )
 
 
 def test_the_modality_table_is_served_and_fills_the_page(serve) -> None:

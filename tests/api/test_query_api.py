@@ -21,15 +21,21 @@ def test_composite_query_with_a_negative_weight(client) -> None:
     green = client.post("/search", json={"text": "green", "modality": "image", "k": 1}).json()["results"][0]["id"]
     parts = [{"item": green}, {"text": "green", "weight": -1.0}, {"text": "blue", "weight": 1.0}]
     results = client.post("/search", json={"parts": parts, "modality": "image"}).json()["results"]
-    assert [r["path"].rsplit("/", 1)[-1] for r in results][:1] == ["blue.bmp"] and green not in [r["id"] for r in results]
+    assert [r["path"].rsplit("/", 1)[-1] for r in results][:1] == ["blue.bmp"] and green not in [
+        r["id"] for r in results
+    ]
 
 
 def test_an_upload_joins_the_parts_of_a_multipart_query(client) -> None:
     query = {"parts": [{"text": "green", "weight": -1}, {"text": "blue"}], "modality": ["image"], "k": 1}
-    response = client.post("/search", files={"file": ("q.png", png((0, 250, 0)), "image/png")}, data={"query": json.dumps(query)})
+    response = client.post(
+        "/search", files={"file": ("q.png", png((0, 250, 0)), "image/png")}, data={"query": json.dumps(query)}
+    )
     assert names(response) == ["blue.bmp"]
     negative = json.dumps({"parts": [{"text": "blue", "weight": -1}]})
-    response = client.post("/search", files={"file": ("q.png", png((0, 250, 0)), "image/png")}, data={"weight": "-1", "query": negative})
+    response = client.post(
+        "/search", files={"file": ("q.png", png((0, 250, 0)), "image/png")}, data={"weight": "-1", "query": negative}
+    )
     assert response.status_code == 422 and "positive weight" in response.json()["detail"]
 
 
@@ -84,7 +90,9 @@ def test_min_score_cuts_the_tail(client) -> None:
 def test_keyword_and_hybrid_modes(client) -> None:
     keyword = client.post("/search", json={"text": "night", "mode": "keyword"}).json()
     assert keyword["mode"] == "keyword" and set(names_of(keyword)) == {"doc-ann", "doc-cy"}
-    assert names_of(client.post("/search", json={"text": "barking dog", "mode": "keyword"}).json()) == ["doc-ann"]  # stemmed
+    assert names_of(client.post("/search", json={"text": "barking dog", "mode": "keyword"}).json()) == [
+        "doc-ann"
+    ]  # stemmed
     parts = [{"text": "night"}, {"text": "city", "weight": -1}]
     assert names_of(client.post("/search", json={"parts": parts, "mode": "keyword"}).json()) == ["doc-ann"]
     hybrid = client.post("/search", json={"text": "night", "mode": "hybrid", "k": 20}).json()
@@ -128,13 +136,18 @@ def test_upload_limits_and_formats(client, tmp_path) -> None:
     assert response.status_code == 422 and "empty" in response.json()["detail"]
     response = client.post("/search", files={"file": ("x.pdf", b"%PDF-1.4 nonsense", "application/pdf")})
     assert response.status_code == 422 and "JPEG, PNG" in response.json()["detail"]
-    response = client.post("/search", content=b'{"text": "' + b"a" * 300_000 + b'"}', headers={"content-type": "application/json"})
+    response = client.post(
+        "/search", content=b'{"text": "' + b"a" * 300_000 + b'"}', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
 
 
 def test_an_upload_without_a_length_is_counted_and_cut(client) -> None:
     boundary = "xmodalboundary"
-    head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n'
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n'
+        "Content-Type: image/png\r\n\r\n"
+    )
 
     def chunks():
         yield head.encode()
@@ -142,14 +155,20 @@ def test_an_upload_without_a_length_is_counted_and_cut(client) -> None:
             yield b"\0" * 10_000
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    response = client.post("/search", content=chunks(), headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    response = client.post(
+        "/search", content=chunks(), headers={"content-type": f"multipart/form-data; boundary={boundary}"}
+    )
     assert response.status_code == 413 and "limit" in response.json()["detail"]
 
 
 def test_malformed_multipart_and_fields(client) -> None:
     bad = client.post("/search", content=b"garbage", headers={"content-type": "multipart/form-data; boundary=zz"})
     assert 400 <= bad.status_code < 500
-    for data, message in [({"query": "{nope"}, "not valid JSON"), ({"query": "[1]"}, "JSON object"), ({"weight": "heavy"}, "weight")]:
+    for data, message in [
+        ({"query": "{nope"}, "not valid JSON"),
+        ({"query": "[1]"}, "JSON object"),
+        ({"weight": "heavy"}, "weight"),
+    ]:
         response = client.post("/search", files={"file": ("q.png", png((1, 2, 3)), "image/png")}, data=data)
         assert response.status_code == 422 and message in response.json()["detail"], response.text
     response = client.post("/search", data={"query": json.dumps({"text": "red", "k": 1})}, files={"other": ("a", b"x")})
@@ -161,6 +180,8 @@ def names_of(body: dict) -> list[str]:
 
 
 def test_hybrid_scores_are_fused_ranks_even_without_text(client) -> None:
-    response = client.post("/search", files={"file": ("q.png", png((250, 0, 0)), "image/png")}, data={"mode": "hybrid", "k": "3"})
+    response = client.post(
+        "/search", files={"file": ("q.png", png((250, 0, 0)), "image/png")}, data={"mode": "hybrid", "k": "3"}
+    )
     assert names(response)[0] == "red.png"
     assert response.json()["results"][0]["score"] == pytest.approx(1 / 61, abs=1e-6)

@@ -30,7 +30,13 @@ def test_no_generated_request_gets_a_server_error(serve, tmp_path) -> None:
     for operation, mode in [(operation, mode) for operation in operations for mode in GenerationMode]:
 
         @given(case=operation.as_strategy(mode))
-        @hypothesis_settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
+        @hypothesis_settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
         def no_server_error(case) -> None:
             case.call_and_validate(headers={"X-API-Key": KEY}, checks=CHECKS)
 

@@ -79,4 +79,6 @@ def test_the_page_has_an_svg_favicon(serve) -> None:
     client = serve()
     assert '<link rel="icon" href="/static/favicon.svg"' in client.get("/").text
     icon = client.get("/static/favicon.svg")
-    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml") and b"<svg" in icon.content
+    assert (
+        icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml") and b"<svg" in icon.content
+    )

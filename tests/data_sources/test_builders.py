@@ -50,7 +50,12 @@ def test_a_broken_catalogue_entry_is_reported() -> None:
 
 
 def test_midi_file_selects_bank_and_program_and_plays_every_note() -> None:
-    assert _varlen(0) == b"\x00" and _varlen(127) == b"\x7f" and _varlen(128) == b"\x81\x00" and _varlen(480) == b"\x83\x60"
+    assert (
+        _varlen(0) == b"\x00"
+        and _varlen(127) == b"\x7f"
+        and _varlen(128) == b"\x81\x00"
+        and _varlen(480) == b"\x83\x60"
+    )
     midi = midi_file(2, 123, [(60, 0.0, 1.0), (64, 0.5, 1.0)])
     assert midi[:4] == b"MThd" and midi[14:18] == b"MTrk"
     assert struct.unpack(">I", midi[18:22])[0] == len(midi) - 22
@@ -62,12 +67,18 @@ def test_midi_file_selects_bank_and_program_and_plays_every_note() -> None:
 
 def test_every_general_midi_program_has_an_entry() -> None:
     assert len(GM_INSTRUMENTS) == 128
-    assert GM_INSTRUMENTS[56] == "a trumpet" and GM_INSTRUMENTS[19] == "a church organ" and GM_INSTRUMENTS[40] == "a violin"
+    assert (
+        GM_INSTRUMENTS[56] == "a trumpet"
+        and GM_INSTRUMENTS[19] == "a church organ"
+        and GM_INSTRUMENTS[40] == "a violin"
+    )
     assert {(bank, program) for bank, program, _, _ in presets()} >= {(0, 0), (1, 123), (5, 125), (128, 0)}
 
 
 def test_sounds_pair_with_pictures_of_their_concept(tmp_path: Path) -> None:
-    dog1, dog2, cat = (Item("dog", "animals", "a dog", tmp_path / f"{n}.png", tmp_path / f"{n}.gif") for n in ("d1", "d2", "c"))
+    dog1, dog2, cat = (
+        Item("dog", "animals", "a dog", tmp_path / f"{n}.png", tmp_path / f"{n}.gif") for n in ("d1", "d2", "c")
+    )
     cat = Item("cat", "animals", "a cat", tmp_path / "c.png", tmp_path / "c.gif")
     bark = Item("dog", "sounds/animal", "a dog barking", tmp_path / "bark.wav", tmp_path / "bark.wav")
     owl = Item("owl", "sounds/animal", "an owl hooting", tmp_path / "owl.wav", tmp_path / "owl.wav")
@@ -79,15 +90,28 @@ def test_sounds_pair_with_pictures_of_their_concept(tmp_path: Path) -> None:
 
 
 def test_manifest_lines_have_a_fixed_shape_and_read_back(tmp_path: Path) -> None:
-    line = manifest_line("mdi", concept="mdi/fire-truck", category="icons/transportation", text="a fire truck",
-                         image=tmp_path / "fire-truck.png", texts=["a fire engine", "a fire truck", "A Fire Truck", ""])
+    line = manifest_line(
+        "mdi",
+        concept="mdi/fire-truck",
+        category="icons/transportation",
+        text="a fire truck",
+        image=tmp_path / "fire-truck.png",
+        texts=["a fire engine", "a fire truck", "A Fire Truck", ""],
+    )
     assert list(line) == ["source", "concept", "category", "image", "text", "texts"]
     assert line["texts"] == ["a fire engine"]
     with pytest.raises(ValueError, match="image or a sound"):
         manifest_line("mdi", concept="x", category="y", text="no media")
     build = ManifestBuild("mdi")
-    build.add({"concept": "mdi/fire-truck", "category": "icons/transportation", "image": tmp_path / "fire-truck.png",
-               "text": "a fire truck", "texts": ["a fire engine"]})
+    build.add(
+        {
+            "concept": "mdi/fire-truck",
+            "category": "icons/transportation",
+            "image": tmp_path / "fire-truck.png",
+            "text": "a fire truck",
+            "texts": ["a fire engine"],
+        }
+    )
     build.write(tmp_path / "manifest.jsonl")
     assert json.loads((tmp_path / "manifest.jsonl").read_text())["source"] == "mdi"
     (record,) = read_manifest(tmp_path / "manifest.jsonl")
@@ -104,8 +128,9 @@ def test_thumbnails_refuse_bombs_and_empty_pictures_and_keep_or_flatten_alpha(tm
     assert make_thumbnail(tmp_path / "half.png", tmp_path / "flat.png", 10, on_white=True) is None
     flat = Image.open(tmp_path / "flat.png")
     assert (flat.mode, flat.getpixel((9, 2)), flat.getpixel((1, 2))) == ("RGB", (255, 255, 255), (200, 0, 0))
-    assert "decompression-bomb" in make_thumbnail(tmp_path / "half.png", tmp_path / "no.png", 10, on_white=False,
-                                                  max_pixels=799)
+    assert "decompression-bomb" in make_thumbnail(
+        tmp_path / "half.png", tmp_path / "no.png", 10, on_white=False, max_pixels=799
+    )
     Image.new("RGBA", (8, 8), (0, 0, 0, 0)).save(tmp_path / "empty.png")
     assert make_thumbnail(tmp_path / "empty.png", tmp_path / "no.png", 10, on_white=False) == "fully transparent image"
     assert not (tmp_path / "no.png").exists()

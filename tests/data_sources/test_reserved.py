@@ -19,26 +19,56 @@ from data_sources.reserved_hashes import qt_rcc_members
 from data_sources import fetch
 
 
-@pytest.mark.parametrize("kind, name", [
-    ("debian", "gcompris-qt-data"), ("debian", "gcompris-qt"), ("debian", "gcompris-sound-en"),
-    ("debian", "sound-icons"), ("debian", "sound-theme-freedesktop"), ("debian", "python3-pygame"),
-    ("debian", "python-pygame-doc"), ("debian", "pysiogame"), ("debian", "fonts-noto-color-emoji"),
-    ("debian", "libjs-emojione"), ("pypi", "pygame"), ("pypi", "pysiogame"),
-    ("npm", "openmoji"), ("npm", "twemoji"), ("npm", "@twemoji/svg"), ("npm", "fluentui-emoji"),
-    ("npm", "@iconify-json/fluent-emoji-flat"), ("npm", "@iconify-json/noto"), ("npm", "@iconify-json/streamline-emojis"),
-    ("icon", "mdi:emoticon-happy-outline"), ("icon", "mdi:emoticon"), ("icon", "tabler:mood-emoji"),
-])
+@pytest.mark.parametrize(
+    "kind, name",
+    [
+        ("debian", "gcompris-qt-data"),
+        ("debian", "gcompris-qt"),
+        ("debian", "gcompris-sound-en"),
+        ("debian", "sound-icons"),
+        ("debian", "sound-theme-freedesktop"),
+        ("debian", "python3-pygame"),
+        ("debian", "python-pygame-doc"),
+        ("debian", "pysiogame"),
+        ("debian", "fonts-noto-color-emoji"),
+        ("debian", "libjs-emojione"),
+        ("pypi", "pygame"),
+        ("pypi", "pysiogame"),
+        ("npm", "openmoji"),
+        ("npm", "twemoji"),
+        ("npm", "@twemoji/svg"),
+        ("npm", "fluentui-emoji"),
+        ("npm", "@iconify-json/fluent-emoji-flat"),
+        ("npm", "@iconify-json/noto"),
+        ("npm", "@iconify-json/streamline-emojis"),
+        ("icon", "mdi:emoticon-happy-outline"),
+        ("icon", "mdi:emoticon"),
+        ("icon", "tabler:mood-emoji"),
+    ],
+)
 def test_reserved_names_are_refused(kind: str, name: str) -> None:
     assert reserved_reason(kind, name)
     with pytest.raises(ReservedSourceError):
         require_allowed(kind, name)
 
 
-@pytest.mark.parametrize("kind, name", [
-    ("debian", "scratch"), ("debian", "tuxpaint-stamps-default"), ("debian", "0ad-data"), ("debian", "openttd-opensfx"),
-    ("debian", "fluid-soundfont-gs"), ("debian", "sound-juicer"), ("npm", "@mdi/svg"), ("npm", "@iconify-json/game-icons"),
-    ("npm", "lucide-static"), ("icon", "mdi:cow"), ("icon", "mdi:face-man"), ("pypi", "aisfx"),
-])
+@pytest.mark.parametrize(
+    "kind, name",
+    [
+        ("debian", "scratch"),
+        ("debian", "tuxpaint-stamps-default"),
+        ("debian", "0ad-data"),
+        ("debian", "openttd-opensfx"),
+        ("debian", "fluid-soundfont-gs"),
+        ("debian", "sound-juicer"),
+        ("npm", "@mdi/svg"),
+        ("npm", "@iconify-json/game-icons"),
+        ("npm", "lucide-static"),
+        ("icon", "mdi:cow"),
+        ("icon", "mdi:face-man"),
+        ("pypi", "aisfx"),
+    ],
+)
 def test_training_sources_are_allowed(kind: str, name: str) -> None:
     assert reserved_reason(kind, name) is None
     require_allowed(kind, name)
@@ -107,8 +137,13 @@ def _rcc(files: dict[str, tuple[bytes, bool]]) -> bytes:
         tree += struct.pack(">IHHHI", name_offset(name), 0x01 if compressed else 0, 0, 0, len(payloads))
         payloads.extend(struct.pack(">I", len(stored)) + stored)
     header = 20
-    return (b"qres" + struct.pack(">IIII", 1, header, header + len(tree), header + len(tree) + len(payloads))
-            + bytes(tree) + bytes(payloads) + bytes(names))
+    return (
+        b"qres"
+        + struct.pack(">IIII", 1, header, header + len(tree), header + len(tree) + len(payloads))
+        + bytes(tree)
+        + bytes(payloads)
+        + bytes(names)
+    )
 
 
 def test_files_inside_a_qt_resource_bundle_are_read_for_hashing() -> None:

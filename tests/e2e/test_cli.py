@@ -26,7 +26,9 @@ def test_index_then_search_from_the_command_line(tmp_path: Path, corpus: Path, t
     again = xmodal("index", "--store", store, corpus, cwd=tmp_path)
     assert "indexed 0, unchanged 5, failed 3" in again.stdout
 
-    found = xmodal("search", "--store", store, "--text", "red", "--modality", "image", "-k", "2", "--json", cwd=tmp_path)
+    found = xmodal(
+        "search", "--store", store, "--text", "red", "--modality", "image", "-k", "2", "--json", cwd=tmp_path
+    )
     assert found.returncode == 0, found.stderr
     results = json.loads(found.stdout)["results"]
     assert len(results) == 2 and all(r["modality"] == "image" for r in results)
@@ -34,9 +36,12 @@ def test_index_then_search_from_the_command_line(tmp_path: Path, corpus: Path, t
 
     queries = tmp_path / "q.jsonl"
     queries.write_text(
-        json.dumps({"qid": 1, "image": str(corpus / "img" / "red.png"), "k": 3}) + "\n"
-        + json.dumps({"qid": 2, "audio": str(corpus / "snd" / "low.wav")}) + "\n"
-        + json.dumps({"qid": 3, "item": results[0]["id"], "modality": ["text"]}) + "\n"
+        json.dumps({"qid": 1, "image": str(corpus / "img" / "red.png"), "k": 3})
+        + "\n"
+        + json.dumps({"qid": 2, "audio": str(corpus / "snd" / "low.wav")})
+        + "\n"
+        + json.dumps({"qid": 3, "item": results[0]["id"], "modality": ["text"]})
+        + "\n"
     )
     batch = xmodal("search", "--store", store, "--queries", queries, "--json", cwd=tmp_path)
     lines = [json.loads(line) for line in batch.stdout.splitlines()]

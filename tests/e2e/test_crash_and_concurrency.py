@@ -54,11 +54,19 @@ def item_set(store: Path) -> set[tuple]:
     with sqlite3.connect(store / "xmodal.db") as connection:
         items = connection.execute("select path, modality, status, content_hash from items").fetchall()
         duplicates = connection.execute("select path from duplicates").fetchall()
-    return {(os.fsdecode(path), modality, status, digest) for path, modality, status, digest in items} | {("duplicate", os.fsdecode(p)) for (p,) in duplicates}
+    return {(os.fsdecode(path), modality, status, digest) for path, modality, status, digest in items} | {
+        ("duplicate", os.fsdecode(p)) for (p,) in duplicates
+    }
 
 
 def check(store: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "xmodal", "check", "--store", str(store)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "xmodal", "check", "--store", str(store)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 def test_kill_9_at_random_points_then_resume_ends_like_a_clean_run(tmp_path: Path, big_corpus: Path) -> None:

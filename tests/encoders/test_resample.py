@@ -16,13 +16,18 @@ from xmodal.encoders.media import MediaError, load_audio
 from xmodal.encoders.resample import MAX_TERM, ratio_terms, resample
 
 
-@pytest.mark.parametrize("rate_in, rate_out", [(48000, 44100), (22050, 44100), (44100, 16000), (11025, 16000), (32000, 44100), (96000, 16000)])
+@pytest.mark.parametrize(
+    "rate_in, rate_out",
+    [(48000, 44100), (22050, 44100), (44100, 16000), (11025, 16000), (32000, 44100), (96000, 16000)],
+)
 def test_common_rates_convert_exactly(rate_in: int, rate_out: int) -> None:
     step_in, step_out = ratio_terms(rate_in, rate_out)
     assert step_out * rate_in == step_in * rate_out
 
 
-@pytest.mark.parametrize("rate_in, rate_out", [(8009, 44100), (44101, 44100), (44056, 44100), (383_999, 16000), (1_009, 44100)])
+@pytest.mark.parametrize(
+    "rate_in, rate_out", [(8009, 44100), (44101, 44100), (44056, 44100), (383_999, 16000), (1_009, 44100)]
+)
 def test_odd_rates_use_small_terms_and_a_nearby_ratio(rate_in: int, rate_out: int) -> None:
     step_in, step_out = ratio_terms(rate_in, rate_out)
     assert max(step_in, step_out) <= MAX_TERM

@@ -14,7 +14,9 @@ from xmodal.store import Store
 
 
 def run(store: Store, encoder: FakeEncoder, settings: Settings, *paths: Path, prune: bool = False):
-    return IndexJob(store, encoder, settings).run(collect_sources(list(paths)), prune_under=list(paths) if prune else None)
+    return IndexJob(store, encoder, settings).run(
+        collect_sources(list(paths)), prune_under=list(paths) if prune else None
+    )
 
 
 def ids_by_name(store: Store) -> dict[str, int]:
@@ -51,7 +53,9 @@ def test_same_content_under_two_paths_is_embedded_once_and_reported(corpus, stor
     again = run(store, encoder, settings, corpus)
     assert (again.indexed, again.unchanged, again.duplicates) == (0, 8, 0)
     (corpus / "img" / "later.png").write_bytes((corpus / "img" / "blue.bmp").read_bytes())
-    assert run(store, encoder, settings, corpus).duplicate_paths == [(str(corpus / "img" / "later.png"), str(corpus / "img" / "blue.bmp"))]
+    assert run(store, encoder, settings, corpus).duplicate_paths == [
+        (str(corpus / "img" / "later.png"), str(corpus / "img" / "blue.bmp"))
+    ]
 
 
 def test_a_moved_file_keeps_its_item_and_vector(corpus, store, encoder, settings) -> None:
@@ -98,7 +102,15 @@ def test_decoding_in_worker_processes_gives_the_same_store(corpus, tmp_path, enc
     store = Store.open(settings.store, encoder.info.identity(), writable=True)
     summary = run(store, encoder, settings, corpus)
     assert (summary.indexed, summary.failed) == (7, 0)
-    assert sorted(ids_by_name(store)) == ["blue.bmp", "green.jpg", "high.flac", "low.md", "low.wav", "red.png", "red.txt"]
+    assert sorted(ids_by_name(store)) == [
+        "blue.bmp",
+        "green.jpg",
+        "high.flac",
+        "low.md",
+        "low.wav",
+        "red.png",
+        "red.txt",
+    ]
 
 
 def test_bad_files_are_recorded_and_skipped(corpus, store, encoder, settings) -> None:
@@ -182,6 +194,8 @@ def test_hostile_files_never_hang_or_abort_a_job(corpus, store, encoder, setting
     summary = run(store, encoder, settings.with_overrides(max_text_chars=1000), corpus)
     reasons = dict(summary.failures)
     assert "decompression bomb" in reasons[str(bomb)].replace("-", " ")
-    assert "no samples" in reasons[str(hostile / "empty.flac")] or "not a readable" in reasons[str(hostile / "empty.flac")]
+    assert (
+        "no samples" in reasons[str(hostile / "empty.flac")] or "not a readable" in reasons[str(hostile / "empty.flac")]
+    )
     assert summary.failed == 2 and summary.indexed == 7 + 2
     assert 990 <= len(store.by_path(str(hostile / "huge.txt")).text) <= 1000

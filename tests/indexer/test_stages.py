@@ -50,7 +50,9 @@ def test_the_plan_names_every_case(corpus, store, encoder, settings) -> None:
     refused = plan_for(store, no_audio).before_reading(sound)
     assert isinstance(refused, Failed) and "no audio tower" in refused.reason
     (corpus / "snd" / "high.flac").unlink()
-    assert [(Path(g.path).name, g.is_duplicate) for g in plan_for(store, encoder).gone([corpus])] == [("high.flac", False)]
+    assert [(Path(g.path).name, g.is_duplicate) for g in plan_for(store, encoder).gone([corpus])] == [
+        ("high.flac", False)
+    ]
     assert all(isinstance(g, Gone) for g in plan_for(store, encoder).gone([corpus]))
 
 
@@ -69,7 +71,11 @@ def test_a_runner_answering_out_of_order_gives_the_same_store(corpus, encoder, s
     first = IndexJob(inline, encoder, settings).run(collect_sources([corpus]))
     runner = BackwardsRunner(encoder, Limits.for_indexing(settings), settings.batch_size)
     second = IndexJob(backwards, encoder, settings, runner=runner).run(collect_sources([corpus]))
-    assert (first.indexed, first.duplicates, first.failed) == (second.indexed, second.duplicates, second.failed) == (7, 1, 0)
+    assert (
+        (first.indexed, first.duplicates, first.failed)
+        == (second.indexed, second.duplicates, second.failed)
+        == (7, 1, 0)
+    )
     assert item_rows(inline) == item_rows(backwards) and backwards.verify() == []
     for name in ("red.txt", "low.wav"):
         path = str(next(corpus.rglob(name)))

@@ -35,7 +35,9 @@ def test_path_prefixes_match_the_stored_bytes_of_any_file_name(searcher, corpus,
     odd.mkdir(parents=True)
     solid(odd / "x.png", (0, 0, 9))
     IndexJob(searcher.store, searcher.encoder, settings).run(collect_sources([odd]))
-    page = searcher.search(Query([Part(text="blue")], k=5, filters=Filters(path_prefix=str(corpus.parent / "elsewhere"))))
+    page = searcher.search(
+        Query([Part(text="blue")], k=5, filters=Filters(path_prefix=str(corpus.parent / "elsewhere")))
+    )
     assert names(page) == ["x.png"]
 
 
@@ -67,8 +69,10 @@ def test_item_parts_are_left_out_and_unknown_ones_refused(searcher) -> None:
 
 
 def test_filters_give_the_same_pages_through_the_id_set_and_through_deeper_search(searcher, monkeypatch) -> None:
-    queries = [Query([Part(text="red")], ["image"], k=3, filters=Filters(extension=[".bmp", ".jpg"])),
-               Query([Part(text="red")], k=5, offset=2, filters=Filters(path_prefix=str(searcher.store.directory.parent)))]
+    queries = [
+        Query([Part(text="red")], ["image"], k=3, filters=Filters(extension=[".bmp", ".jpg"])),
+        Query([Part(text="red")], k=5, offset=2, filters=Filters(path_prefix=str(searcher.store.directory.parent))),
+    ]
     through_ids = [[hit.id for hit in searcher.search(query).hits] for query in queries]
     monkeypatch.setattr("xmodal.store.store.PREFILTER_LIMIT", 0)  # every filter now matches "too many" to list
     assert [[hit.id for hit in searcher.search(query).hits] for query in queries] == through_ids
@@ -82,4 +86,6 @@ def test_a_numpy_store_answers_like_a_faiss_one(corpus, encoder, settings, searc
     IndexJob(store, encoder, settings).run(collect_sources([corpus]))
     exact = Searcher(store, encoder)
     query = Query([Part(text="red"), Part(text="blue", weight=-0.3)], k=8, filters=Filters(extension=[".png", ".txt"]))
-    assert [Path(hit.path).name for hit in exact.search(query).hits] == [Path(hit.path).name for hit in searcher.search(query).hits]
+    assert [Path(hit.path).name for hit in exact.search(query).hits] == [
+        Path(hit.path).name for hit in searcher.search(query).hits
+    ]

@@ -58,7 +58,9 @@ def test_filters_apply_to_keyword_search_and_other_databases_say_so(store) -> No
     add_texts(store, "a red dog")
     cat = Item(modality="text", text="a red cat", content_hash="cat", meta={"kind": "cat"})
     store.add([cat], np.ones((1, int(store.model["dim"])), dtype="float32"))
-    assert [item_id for item_id, _ in store.keyword_search(["red"], filters=Filters(metadata={"kind": "cat"}))] == [cat.id]
+    assert [item_id for item_id, _ in store.keyword_search(["red"], filters=Filters(metadata={"kind": "cat"}))] == [
+        cat.id
+    ]
     other = keyword_index("mssql")
     assert isinstance(other, NoKeywordIndex) and other.install(store.engine) is False
     with pytest.raises(KeywordSearchUnavailable, match="not implemented for mssql"):

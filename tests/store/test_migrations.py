@@ -41,7 +41,9 @@ def v1_store(directory: Path) -> Path:
     directory.mkdir(parents=True)
     with sqlite3.connect(directory / "xmodal.db") as connection:
         connection.executescript(V1_SCHEMA)
-        connection.executemany("INSERT INTO store_info VALUES (?, ?)", [("schema_version", "1"), ("model", json.dumps(MODEL))])
+        connection.executemany(
+            "INSERT INTO store_info VALUES (?, ?)", [("schema_version", "1"), ("model", json.dumps(MODEL))]
+        )
         connection.execute(
             "INSERT INTO items (modality, text, content_hash, metadata, status, created_at) "
             "VALUES ('text', 'a red barn', 'h', '{}', 'indexed', '2024-01-01 00:00:00')"
@@ -50,7 +52,9 @@ def v1_store(directory: Path) -> Path:
 
 
 def xmodal(*args: object) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "xmodal", *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "xmodal", *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
 
 
 def tables(directory: Path) -> set[str]:
@@ -65,7 +69,9 @@ def test_the_revisions_are_the_schema(tmp_path: Path) -> None:
     store = Store.open(tmp_path, MODEL, writable=True)
     with store.engine.connect() as connection:
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
-        context = MigrationContext.configure(connection, opts={"include_name": lambda name, *_: not (name or "").startswith("items_fts")})
+        context = MigrationContext.configure(
+            connection, opts={"include_name": lambda name, *_: not (name or "").startswith("items_fts")}
+        )
         assert compare_metadata(context, Base.metadata) == []  # the migrations build exactly the tables the code maps
     assert store.upgraded == list(REVISIONS)
     store.close()
@@ -73,7 +79,9 @@ def test_the_revisions_are_the_schema(tmp_path: Path) -> None:
 
 def test_a_v1_store_is_refused_by_readers_with_what_to_run_then_upgraded(tmp_path: Path) -> None:
     store = v1_store(tmp_path / "old")
-    with pytest.raises(StoreError, match=r"has database schema 1; this xmodal reads schema 2: run `xmodal upgrade --store"):
+    with pytest.raises(
+        StoreError, match=r"has database schema 1; this xmodal reads schema 2: run `xmodal upgrade --store"
+    ):
         Store.open(store)
     with pytest.raises(StoreError, match="xmodal upgrade"):
         create_app(Settings(store=store))  # what `xmodal serve` does first

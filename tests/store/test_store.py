@@ -134,7 +134,10 @@ def test_optimize_moves_to_ivf_above_the_threshold_and_records_recall(tmp_path: 
     centres = unit_rows(40, seed=1)
     labels = np.random.default_rng(2).integers(0, 40, 3_000)
     clustered = centres[labels] + 0.05 * unit_rows(3_000, seed=3)
-    store.add([Item(modality="image", path=f"/i/{n}", content_hash=str(n)) for n in range(3_000)], clustered / np.linalg.norm(clustered, axis=1, keepdims=True))
+    store.add(
+        [Item(modality="image", path=f"/i/{n}", content_hash=str(n)) for n in range(3_000)],
+        clustered / np.linalg.norm(clustered, axis=1, keepdims=True),
+    )
     tunings = store.optimize()
     assert tunings["image"]["layout"].startswith("IVF") and tunings["image"]["recall_at_10"] >= 0.95
     assert store.info("index:image")["nprobe"] == tunings["image"]["nprobe"]

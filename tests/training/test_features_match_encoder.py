@@ -24,7 +24,9 @@ pytestmark = pytest.mark.slow
 def test_cached_features_through_heads_equal_the_encoder(tmp_path) -> None:
     concepts = [json.loads(line) for line in (SAMPLES / "concepts.jsonl").read_text().splitlines()]
     chosen = [c for c in concepts if c.get("audio")][:3]
-    records = [Record(c["concept"], text=c["caption"], image=SAMPLES / c["image"], audio=SAMPLES / c["audio"]) for c in chosen]
+    records = [
+        Record(c["concept"], text=c["caption"], image=SAMPLES / c["image"], audio=SAMPLES / c["audio"]) for c in chosen
+    ]
     items = eval_items(records)
     table = load_features(records, FeatureExtractor(root=tmp_path), 1, 1)
     cached = embed_items(load_heads(heads_path(resolve_spec("xmodal-base"))), items, table)

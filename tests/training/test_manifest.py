@@ -15,8 +15,11 @@ from xmodal.training.manifest import Record, caption_key, read_manifest, split_r
 
 def test_manifest_lines_are_pairs_with_paths_relative_to_the_manifest(tmp_path: Path) -> None:
     manifest = tmp_path / "pairs.jsonl"
-    lines = [{"image": "a.png", "text": "A dog."}, {"audio": "/abs/bark.ogg", "text": "Barking"},
-             {"image": "b.png", "audio": "b.ogg", "concept": "c", "category": "x", "texts": ["other"], "source": "scratch"}]
+    lines = [
+        {"image": "a.png", "text": "A dog."},
+        {"audio": "/abs/bark.ogg", "text": "Barking"},
+        {"image": "b.png", "audio": "b.ogg", "concept": "c", "category": "x", "texts": ["other"], "source": "scratch"},
+    ]
     manifest.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n")
     first, second, third = read_manifest(manifest)
     assert (first.image, first.concept, first.group) == (tmp_path / "a.png", "dog", "dog")
@@ -35,15 +38,23 @@ def test_a_line_that_is_not_a_pair_names_its_line(tmp_path: Path) -> None:
 def test_split_keeps_twins_together_and_holds_out_concepts_and_a_category() -> None:
     assert caption_key("A dog.") == caption_key("dog") == "dog"
     records = [Record(f"c{i}", "animals", f"Thing number {i}.", image=Path(f"{i}.png")) for i in range(200)]
-    records += [Record("dog", "animals", "A dog."), Record("dog-2", "animals", "Dog"), Record("mug", "household", "A mug."),
-                Record("mug-2", "kitchen", "mug")]
-    split = split_records(records, holdout_concepts={"dog"}, holdout_category="household", test_fraction=0.2, val_fraction=0.1)
+    records += [
+        Record("dog", "animals", "A dog."),
+        Record("dog-2", "animals", "Dog"),
+        Record("mug", "household", "A mug."),
+        Record("mug-2", "kitchen", "mug"),
+    ]
+    split = split_records(
+        records, holdout_concepts={"dog"}, holdout_category="household", test_fraction=0.2, val_fraction=0.1
+    )
     assert {r.concept for r in split.test} >= {"dog", "dog-2"}
     assert [r.concept for r in split.category] == ["mug"]
     everywhere = [r.concept for part in (split.train, split.val, split.test, split.category) for r in part]
     assert "mug-2" not in everywhere  # a twin of the held-out category is neither trained on nor scored
     assert 20 < len(split.test) < 70 and 5 < len(split.val) < 40
-    again = split_records(records, holdout_concepts={"dog"}, holdout_category="household", test_fraction=0.2, val_fraction=0.1)
+    again = split_records(
+        records, holdout_concepts={"dog"}, holdout_category="household", test_fraction=0.2, val_fraction=0.1
+    )
     assert [r.concept for r in again.train] == [r.concept for r in split.train]
 
 

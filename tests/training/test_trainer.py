@@ -50,8 +50,20 @@ def test_tiny_run_lowers_the_loss_and_raises_recall(tmp_path: Path) -> None:
     val, val_table = synthetic(24, seed=20)
     table = merged(train_table, val_table)
     classes = F.normalize(torch.randn(CLASSES, DIM), dim=-1)
-    config = TrainConfig(epochs=25, batch_size=16, lr=3e-3, weight_decay=0.0, image_adapter="mlp", image_hidden=32,
-                         audio_adapter="mlp", audio_init="random", audio_lr_scale=1.0, audio_hidden=32, dropout=0.0, seed=0)
+    config = TrainConfig(
+        epochs=25,
+        batch_size=16,
+        lr=3e-3,
+        weight_decay=0.0,
+        image_adapter="mlp",
+        image_hidden=32,
+        audio_adapter="mlp",
+        audio_init="random",
+        audio_lr_scale=1.0,
+        audio_hidden=32,
+        dropout=0.0,
+        seed=0,
+    )
     start, _ = train_heads(TrainConfig(**{**config.__dict__, "epochs": 0}), train, val, table, classes)
     items = eval_items(val)
     before = score_system(items, embed_items(start, items, table))

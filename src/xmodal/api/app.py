@@ -39,8 +39,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
     configure_logging(settings.log_format)
     app = FastAPI(
-        title="xmodal", version=__version__, lifespan=lifespan, description="Any-to-any search over images, sounds and texts.",
-        docs_url=None, redoc_url=None,  # served from installed assets by docs.add_offline_docs: no CDN
+        title="xmodal",
+        version=__version__,
+        lifespan=lifespan,
+        description="Any-to-any search over images, sounds and texts.",
+        docs_url=None,
+        redoc_url=None,  # served from installed assets by docs.add_offline_docs: no CDN
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -62,7 +66,9 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + BODY_SLACK)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Content-Type", "X-API-Key", "Authorization", "Range", "X-Request-ID"],
             expose_headers=["Content-Range", "Accept-Ranges", "Content-Length", "X-Request-ID", "Location"],
         )

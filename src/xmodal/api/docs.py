@@ -33,9 +33,12 @@ def add_offline_docs(app: FastAPI) -> None:
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         page = get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} API",
-            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js", swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{FAVICON_URL}", oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT_URL}",
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} API",
+            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{FAVICON_URL}",
+            oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT_URL}",
             swagger_ui_parameters={**(app.swagger_ui_parameters or {}), "validatorUrl": None},
         )
         page.headers.update(SAME_ORIGIN_ONLY)
@@ -49,8 +52,11 @@ def add_offline_docs(app: FastAPI) -> None:
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         page = get_redoc_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} API", redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{FAVICON_URL}", with_google_fonts=False,
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} API",
+            redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{FAVICON_URL}",
+            with_google_fonts=False,
         )
         page.headers.update(SAME_ORIGIN_ONLY)
         return page

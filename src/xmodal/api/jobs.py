@@ -50,12 +50,24 @@ class Job:
 
     def view(self) -> JobResponse:
         summary = self.summary
-        failures = [{"where": where, "reason": reason} for where, reason in (summary.failures if summary else [])[:SHOWN_FAILURES]]
+        failures = [
+            {"where": where, "reason": reason}
+            for where, reason in (summary.failures if summary else [])[:SHOWN_FAILURES]
+        ]
         return JobResponse(
-            id=self.id, status=self.status, paths=[str(path) for path in self.paths], total=self.total, processed=self.processed,  # type: ignore[arg-type]
-            indexed=summary.indexed if summary else 0, unchanged=summary.unchanged if summary else 0,
-            failed=summary.failed if summary else 0, failures=failures, error=self.error,
-            created=self.created, started=self.started, finished=self.finished,
+            id=self.id,
+            status=self.status,
+            paths=[str(path) for path in self.paths],
+            total=self.total,
+            processed=self.processed,  # type: ignore[arg-type]
+            indexed=summary.indexed if summary else 0,
+            unchanged=summary.unchanged if summary else 0,
+            failed=summary.failed if summary else 0,
+            failures=failures,
+            error=self.error,
+            created=self.created,
+            started=self.started,
+            finished=self.finished,
         )
 
 
@@ -77,7 +89,9 @@ class JobRunner:
     def allowed_path(self, raw: str) -> Path:
         """The resolved path, if it lies under an allowed root (checked before existence, which stays private)."""
         if not self.roots:
-            raise HTTPException(403, "no allowed roots are configured (XMODAL_ALLOWED_ROOTS): this server indexes nothing over HTTP")
+            raise HTTPException(
+                403, "no allowed roots are configured (XMODAL_ALLOWED_ROOTS): this server indexes nothing over HTTP"
+            )
         if "\x00" in raw or not Path(raw).is_absolute():
             raise HTTPException(422, f"{raw!r}: give an absolute path on the server")
         try:
@@ -112,7 +126,9 @@ class JobRunner:
         try:
             # Decode inline: forking decoder processes out of a multi-threaded server risks children
             # that inherit a lock some other thread held at the fork.
-            self.engine.index(job.paths, on_progress=lambda progress: self._progress(job, progress), admit=self._admit, workers=0)
+            self.engine.index(
+                job.paths, on_progress=lambda progress: self._progress(job, progress), admit=self._admit, workers=0
+            )
             job.status = "done"
         except JobCancelled:
             job.status = "cancelled"
@@ -123,7 +139,12 @@ class JobRunner:
             job.status, job.error = "failed", f"{type(error).__name__}: {error}"
         finally:
             job.finished = time.time()
-        log.info("job %s %s", job.id, job.status, extra={"fields": {"event": "job", **job.view().model_dump(exclude={"failures"})}})
+        log.info(
+            "job %s %s",
+            job.id,
+            job.status,
+            extra={"fields": {"event": "job", **job.view().model_dump(exclude={"failures"})}},
+        )
 
     def _progress(self, job: Job, progress: JobProgress) -> None:
         job.total, job.processed, job.summary = progress.total, progress.processed, progress.summary
@@ -146,7 +167,9 @@ def _runner(request: Request) -> JobRunner:
     return request.app.state.jobs
 
 
-@router.post("/jobs", status_code=202, response_model=JobResponse, responses=ERRORS, summary="Index server-side paths (API key)")
+@router.post(
+    "/jobs", status_code=202, response_model=JobResponse, responses=ERRORS, summary="Index server-side paths (API key)"
+)
 def start_job(body: JobRequest, request: Request, response: Response) -> JobResponse:
     job = _runner(request).submit(body.paths)
     response.headers["Location"] = f"/jobs/{job.id}"

@@ -28,7 +28,15 @@ from xmodal.store import Item
 router = APIRouter(tags=["media"])
 ItemId = Annotated[int, PathParam(ge=0, le=2**63 - 1, description="an item's id")]
 THUMBNAIL_SIDE = 320
-EXTRA_TYPES = {".flac": "audio/flac", ".opus": "audio/ogg", ".oga": "audio/ogg", ".ogg": "audio/ogg", ".aif": "audio/aiff", ".aiff": "audio/aiff", ".md": "text/markdown"}
+EXTRA_TYPES = {
+    ".flac": "audio/flac",
+    ".opus": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".ogg": "audio/ogg",
+    ".aif": "audio/aiff",
+    ".aiff": "audio/aiff",
+    ".md": "text/markdown",
+}
 ERRORS = {code: {"model": ErrorResponse} for code in (404, 409, 422)}
 
 
@@ -49,12 +57,16 @@ def open_registered(item: Item) -> tuple[int, os.stat_result]:
     except FileNotFoundError:
         raise HTTPException(404, f"the file of item {item.id} is no longer at {where}") from None
     except UnsafeFile:
-        raise HTTPException(409, f"the file of item {item.id} at {where} is now a link or not a regular file: not served") from None
+        raise HTTPException(
+            409, f"the file of item {item.id} at {where} is now a link or not a regular file: not served"
+        ) from None
     except OSError as error:
         raise HTTPException(404, f"the file of item {item.id} cannot be read: {error.strerror or error}") from None
     if (info.st_size, info.st_mtime) != (item.size, item.mtime):
         os.close(descriptor)
-        raise HTTPException(409, f"the file of item {item.id} at {where} changed since it was indexed: index it again to serve it")
+        raise HTTPException(
+            409, f"the file of item {item.id} at {where} changed since it was indexed: index it again to serve it"
+        )
     return descriptor, info
 
 
@@ -82,21 +94,36 @@ def media_type(path: str, modality: str) -> str:
 
 
 @router.get(
-    "/items/{item_id}/media", response_class=FileResponse, responses={**ERRORS, 206: {"description": "a byte range (Range requests)"}},
+    "/items/{item_id}/media",
+    response_class=FileResponse,
+    responses={**ERRORS, 206: {"description": "a byte range (Range requests)"}},
     summary="The item's original file (supports Range requests)",
 )
 def item_media(
-    item_id: ItemId, request: Request, download: Annotated[bool, Query(description="send it as an attachment (save, not show)")] = False,
+    item_id: ItemId,
+    request: Request,
+    download: Annotated[bool, Query(description="send it as an attachment (save, not show)")] = False,
 ) -> FileResponse:
     item = registered_item(request, item_id)
     descriptor, info = open_registered(item)
     name = display_path(os.path.basename(item.path))  # type: ignore[arg-type]
     headers = {"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"}
-    return OpenedFileResponse(descriptor, info, media_type=media_type(item.path, item.modality), headers=headers,  # type: ignore[arg-type]
-                              filename=name, content_disposition_type="attachment" if download else "inline")
+    return OpenedFileResponse(
+        descriptor,
+        info,
+        media_type=media_type(item.path, item.modality),
+        headers=headers,  # type: ignore[arg-type]
+        filename=name,
+        content_disposition_type="attachment" if download else "inline",
+    )
 
 
-@router.get("/items/{item_id}/thumbnail", response_class=FileResponse, responses=ERRORS, summary="A JPEG thumbnail of an image item")
+@router.get(
+    "/items/{item_id}/thumbnail",
+    response_class=FileResponse,
+    responses=ERRORS,
+    summary="A JPEG thumbnail of an image item",
+)
 async def item_thumbnail(item_id: ItemId, request: Request) -> Response:
     item = registered_item(request, item_id)
     if item.modality != "image":
@@ -123,7 +150,11 @@ async def item_thumbnail(item_id: ItemId, request: Request) -> Response:
 def thumbnail_path(store_directory: Path, item: Item, info: os.stat_result) -> Path:
     """Cached under the store, named after the item's content and the file's inode and change time,
     so a file replaced or rewritten in any way (which moves its ctime) never gets an old thumbnail."""
-    return Path(store_directory) / "thumbnails" / f"{item.id}-{(item.content_hash or 'none')[:16]}-{info.st_ino}-{info.st_ctime_ns}.jpg"
+    return (
+        Path(store_directory)
+        / "thumbnails"
+        / f"{item.id}-{(item.content_hash or 'none')[:16]}-{info.st_ino}-{info.st_ctime_ns}.jpg"
+    )
 
 
 def remove_thumbnails(store_directory: Path, item_id: int) -> None:

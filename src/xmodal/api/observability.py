@@ -40,7 +40,9 @@ def configure_logging(log_format: str) -> None:
         return
     handler = logging.StreamHandler()
     handler.xmodal = True  # type: ignore[attr-defined]
-    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(
+        JsonFormatter() if log_format == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
 
@@ -53,7 +55,9 @@ class StoreCollector(Collector):
         self.jobs = jobs
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        items = GaugeMetricFamily("xmodal_items", "Items in the store by modality and status", labels=["modality", "status"])
+        items = GaugeMetricFamily(
+            "xmodal_items", "Items in the store by modality and status", labels=["modality", "status"]
+        )
         for modality, by_status in self.counts().items():
             for status, count in by_status.items():
                 items.add_metric([modality, status], count)
@@ -68,8 +72,11 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.latency = Histogram(
-            "xmodal_request_duration_seconds", "HTTP request latency by route", ["method", "route", "status"],
-            registry=self.registry, buckets=LATENCY_BUCKETS,
+            "xmodal_request_duration_seconds",
+            "HTTP request latency by route",
+            ["method", "route", "status"],
+            registry=self.registry,
+            buckets=LATENCY_BUCKETS,
         )
 
 
@@ -102,14 +109,22 @@ class ObservabilityMiddleware:
             raise
         self._record(scope, status, started, request_id, logging.WARNING if status >= 500 else logging.INFO)
 
-    def _record(self, scope: dict[str, Any], status: int, started: float, request_id: str, level: int, exc_info: bool = False) -> None:
+    def _record(
+        self, scope: dict[str, Any], status: int, started: float, request_id: str, level: int, exc_info: bool = False
+    ) -> None:
         elapsed = time.perf_counter() - started
         route = _route_template(scope)
         self.metrics.latency.labels(scope["method"], route, str(status)).observe(elapsed)
         client = scope.get("client") or ("", 0)
         fields = {
-            "event": "request", "request_id": request_id, "method": scope["method"], "path": scope["path"], "route": route,
-            "status": status, "duration_ms": round(elapsed * 1000, 2), "client": client[0],
+            "event": "request",
+            "request_id": request_id,
+            "method": scope["method"],
+            "path": scope["path"],
+            "route": route,
+            "status": status,
+            "duration_ms": round(elapsed * 1000, 2),
+            "client": client[0],
         }
         log.log(level, "%s %s %d", scope["method"], scope["path"], status, extra={"fields": fields}, exc_info=exc_info)
 

@@ -16,8 +16,12 @@ class SearchOptions(QueryOptions):
     text: str | None = Field(None, min_length=1, max_length=10_000)
     item: int | str | None = Field(None, description="a stored item's id or external id ('more like this')")
     parts: list[QueryPart] | None = Field(
-        None, min_length=1, max_length=16,
-        description="a composite query: weighted texts and items, e.g. [{'item': 7}, {'text': 'night', 'weight': -0.5}]",
+        None,
+        min_length=1,
+        max_length=16,
+        description=(
+            "a composite query: weighted texts and items, e.g. [{'item': 7}, {'text': 'night', 'weight': -0.5}]"
+        ),
     )
 
     def given_inputs(self) -> list[str]:
@@ -25,10 +29,16 @@ class SearchOptions(QueryOptions):
 
 
 class SearchRequest(SearchOptions):
-    """A JSON search: by text, by a stored item, or a composite of weighted parts. Upload files as multipart/form-data."""
+    """A JSON search: by text, by a stored item, or a composite of weighted parts.
+    Upload files as multipart/form-data."""
 
     model_config = ConfigDict(
-        json_schema_extra={"oneOf": [{"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in ("text", "item", "parts")]}
+        json_schema_extra={
+            "oneOf": [
+                {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                for name in ("text", "item", "parts")
+            ]
+        }
     )
 
     @model_validator(mode="after")
@@ -72,7 +82,11 @@ class HealthResponse(BaseModel):
 class JobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    paths: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(min_length=1, max_length=64, description="server-side directories, files or .jsonl manifests under the allowed roots")
+    paths: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(
+        min_length=1,
+        max_length=64,
+        description="server-side directories, files or .jsonl manifests under the allowed roots",
+    )
 
 
 class JobResponse(BaseModel):

@@ -18,7 +18,12 @@ def require_api_key(
 ) -> None:
     configured = request.app.state.settings.api_key
     if configured is None:
-        raise HTTPException(403, "this server is read-only: set XMODAL_API_KEY (or api_key in the config file) to allow jobs and deletes")
+        raise HTTPException(
+            403,
+            "this server is read-only: set XMODAL_API_KEY (or api_key in the config file) to allow jobs and deletes",
+        )
     given = key or (credentials.credentials if credentials else None)
     if given is None or not hmac.compare_digest(given.encode(), configured.get_secret_value().encode()):
-        raise HTTPException(401, "missing or wrong API key: send it as the X-API-Key header", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "missing or wrong API key: send it as the X-API-Key header", headers={"WWW-Authenticate": "Bearer"}
+        )

@@ -39,10 +39,13 @@ def page() -> str:
     accept = ",".join([f"{prefix}*" for m in uploadable for prefix in m.mime_prefixes] + sorted(
         extension for m in uploadable for extension in m.extensions
     ))
-    help_text = " or ".join(f"{m.plural.capitalize() if i == 0 else m.plural} ({m.formats})" for i, m in enumerate(uploadable))
+    help_text = " or ".join(
+        f"{m.plural.capitalize() if i == 0 else m.plural} ({m.formats})" for i, m in enumerate(uploadable)
+    )
     data = json.dumps(list_modalities()).replace("</", "<\\/")  # safe inside a <script> element
     return (
-        (STATIC / "index.html").read_text(encoding="utf-8")
+        (STATIC / "index.html")
+        .read_text(encoding="utf-8")
         .replace("{{modality_data}}", data)
         .replace("{{modality_choices}}", choices)
         .replace("{{upload_accept}}", html.escape(accept))

@@ -56,7 +56,9 @@ class BodyLimit:
 
 
 def too_large_response(limit: int) -> JSONResponse:
-    return JSONResponse({"detail": f"request body larger than the upload limit ({limit - BODY_SLACK} bytes)"}, status_code=413)
+    return JSONResponse(
+        {"detail": f"request body larger than the upload limit ({limit - BODY_SLACK} bytes)"}, status_code=413
+    )
 
 
 def declared_length(request: Request) -> int:
@@ -124,7 +126,9 @@ def decode_upload(upload: UploadFile, data: bytes, settings: Settings, weight: f
     if not data:
         raise MediaError("the uploaded file is empty")
     modality = upload_modality(upload, data)
-    media = modality.load(io.BytesIO(data), Limits.for_queries(settings, upload=True))  # a long sound is refused, not cut
+    media = modality.load(
+        io.BytesIO(data), Limits.for_queries(settings, upload=True)
+    )  # a long sound is refused, not cut
     return Part(media=media, modality=modality.name, weight=weight)
 
 
@@ -136,6 +140,10 @@ def upload_modality(upload: UploadFile, data: bytes) -> Modality:
     by_name = modalities.for_path(upload.filename or "")
     chosen = by_type or (by_name if by_name in choices else None) or modalities.sniff(data)
     if chosen is None or chosen not in choices:
-        kinds = " nor ".join(("an " if m.name[0] in "aeiou" else "a ") + m.name for m in choices)  # an image nor an audio
-        raise MediaError(f"the upload is neither {kinds} file in a format xmodal reads: send {modalities.upload_formats()}")
+        kinds = " nor ".join(
+            ("an " if m.name[0] in "aeiou" else "a ") + m.name for m in choices
+        )  # an image nor an audio
+        raise MediaError(
+            f"the upload is neither {kinds} file in a format xmodal reads: send {modalities.upload_formats()}"
+        )
     return chosen

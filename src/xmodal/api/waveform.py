@@ -29,11 +29,20 @@ FOLDER = "waveforms"
 
 class WaveformResponse(BaseModel):
     duration: float = Field(description="the whole sound's length in seconds")
-    peaks: list[float] = Field(description="peak absolute levels (0-1 of full scale) of equal slices of the decoded span, in order")
-    peaks_seconds: float = Field(description="the span the peaks cover: the whole sound, or its first max_audio_seconds")
+    peaks: list[float] = Field(
+        description="peak absolute levels (0-1 of full scale) of equal slices of the decoded span, in order"
+    )
+    peaks_seconds: float = Field(
+        description="the span the peaks cover: the whole sound, or its first max_audio_seconds"
+    )
 
 
-@router.get("/items/{item_id}/waveform", response_model=WaveformResponse, responses=ERRORS, summary="A sound item's duration and peak levels")
+@router.get(
+    "/items/{item_id}/waveform",
+    response_model=WaveformResponse,
+    responses=ERRORS,
+    summary="A sound item's duration and peak levels",
+)
 async def item_waveform(item_id: ItemId, request: Request) -> WaveformResponse:
     item = registered_item(request, item_id)
     if item.modality != "audio":
@@ -62,7 +71,11 @@ def measure(descriptor: int, max_seconds: float) -> WaveformResponse:
         audio = load_audio(handle, max_seconds)
         handle.seek(0)
         duration = header_seconds(handle) or audio.seconds
-    return WaveformResponse(duration=round(max(duration, audio.seconds), 3), peaks=peaks(audio.samples), peaks_seconds=round(audio.seconds, 3))
+    return WaveformResponse(
+        duration=round(max(duration, audio.seconds), 3),
+        peaks=peaks(audio.samples),
+        peaks_seconds=round(audio.seconds, 3),
+    )
 
 
 def header_seconds(handle: BinaryIO) -> float | None:

@@ -161,5 +161,9 @@ def embed_waveforms(
         blocks = [frontend(waveform.to(device)) for waveform in waveforms]
         embeddings = torch.cat([net(chunk) for chunk in torch.cat(blocks).split(block_batch)])
         per_clip = embeddings.split([b.shape[0] for b in blocks])
-        pooled = {"mean": lambda e: e.mean(0), "max": lambda e: e.amax(0), "meanmax": lambda e: torch.cat([e.mean(0), e.amax(0)])}
+        pooled = {
+            "mean": lambda e: e.mean(0),
+            "max": lambda e: e.amax(0),
+            "meanmax": lambda e: torch.cat([e.mean(0), e.amax(0)]),
+        }
         return torch.stack([pooled[pool](e) for e in per_clip])

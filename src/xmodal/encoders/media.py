@@ -106,7 +106,9 @@ def load_audio(source: Source, max_seconds: float) -> Audio:
                 raise MediaError(f"sample rate {rate} Hz is outside what xmodal reads ({MIN_RATE:,}-{MAX_RATE:,} Hz)")
             frames = int(max_seconds * rate)
             block = max(1024, (1 << 20) // max(1, channels))  # ~4 MB of interleaved samples per read
-            mono = np.concatenate([chunk.mean(axis=1) for chunk in _blocks(sound, frames, block)] or [np.zeros(0, np.float32)])
+            mono = np.concatenate(
+                [chunk.mean(axis=1) for chunk in _blocks(sound, frames, block)] or [np.zeros(0, np.float32)]
+            )
     except MediaError:
         raise
     except soundfile.LibsndfileError as error:

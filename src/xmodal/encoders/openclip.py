@@ -25,7 +25,11 @@ class OpenClipEncoder(Encoder):
 
         arch = _register_config_file(spec.options["arch"], open_clip)
         pretrained = spec.options.get("pretrained")
-        if pretrained and not Path(pretrained).is_file() and pretrained not in open_clip.list_pretrained_tags_by_model(arch):
+        if (
+            pretrained
+            and not Path(pretrained).is_file()
+            and pretrained not in open_clip.list_pretrained_tags_by_model(arch)
+        ):
             tags = ", ".join(open_clip.list_pretrained_tags_by_model(arch)) or "none"
             raise Invalid(f"{pretrained!r} is neither a checkpoint file nor a pretrained tag of {arch} (tags: {tags})")
         model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=pretrained, device=device)
@@ -38,7 +42,10 @@ class OpenClipEncoder(Encoder):
         self.info = ModelInfo(spec.name, spec.version, dim, ("text", "image"), spec.name)
 
     def _encode_text(self, texts: Sequence[str]) -> torch.Tensor:
-        parts = [self.model.encode_text(self.tokenizer(list(chunk)).to(self.device)) for chunk in batched(texts, self.batch_size)]
+        parts = [
+            self.model.encode_text(self.tokenizer(list(chunk)).to(self.device))
+            for chunk in batched(texts, self.batch_size)
+        ]
         return torch.cat(parts)
 
     def _encode_image(self, images: Sequence[Image.Image]) -> torch.Tensor:

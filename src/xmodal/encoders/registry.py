@@ -38,12 +38,16 @@ def resolve_spec(text: str) -> ModelSpec:
         arch, _, pretrained = text.removeprefix(OPEN_CLIP_PREFIX).partition("@")
         if not arch:
             raise Invalid(f"model {text!r}: expected {OPEN_CLIP_PREFIX}ARCH[@PRETRAINED]")
-        return ModelSpec(name=text, family="open_clip", version="1", options={"arch": arch, "pretrained": pretrained or None})
+        return ModelSpec(
+            name=text, family="open_clip", version="1", options={"arch": arch, "pretrained": pretrained or None}
+        )
     configs = _config_files()
     if text not in configs:
         raise Invalid(f"unknown model {text!r}; available: {', '.join(available_models())}")
     config = json.loads(configs[text].read_text())
-    return ModelSpec(name=config.pop("name"), family=config.pop("family"), version=config.pop("version"), options=config)
+    return ModelSpec(
+        name=config.pop("name"), family=config.pop("family"), version=config.pop("version"), options=config
+    )
 
 
 def load_model(spec: str | ModelSpec, device: torch.device, batch_size: int = 32) -> Encoder:

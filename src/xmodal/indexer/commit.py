@@ -21,7 +21,12 @@ from xmodal.store import Item, Store
 
 class Commit:
     def __init__(
-        self, store: Store, summary: JobSummary, pending: Pending, checkpoint_seconds: float, on_item: Callable[[str], None]
+        self,
+        store: Store,
+        summary: JobSummary,
+        pending: Pending,
+        checkpoint_seconds: float,
+        on_item: Callable[[str], None],
     ) -> None:
         self.store = store
         self.summary = summary
@@ -30,13 +35,20 @@ class Commit:
         self.on_item = on_item  # called once per source, when it is settled
         self._new: dict[int, New] = {}  # task -> what the plan knew of it, until its vector comes
         self._waiting: dict[int, list[Duplicate]] = {}  # task -> duplicate paths waiting for its item id
-        self._failed: dict[int, tuple[str, str]] = {}  # task -> (why it has no item, modality): its duplicates fail alike
+        self._failed: dict[
+            int, tuple[str, str]
+        ] = {}  # task -> (why it has no item, modality): its duplicates fail alike
         self._last_checkpoint = time.monotonic()
 
     def apply(self, decision: Decision) -> None:
         {
-            Failed: self._fail, Unchanged: self._unchanged, Relocated: self._relocate, Duplicate: self._duplicate,
-            Replaced: self._replace, New: self._queue, Gone: self._forget,
+            Failed: self._fail,
+            Unchanged: self._unchanged,
+            Relocated: self._relocate,
+            Duplicate: self._duplicate,
+            Replaced: self._replace,
+            New: self._queue,
+            Gone: self._forget,
         }[type(decision)](decision)
         self.checkpoint_if_due()
 
@@ -121,8 +133,15 @@ class Commit:
     def _row(self, result: Embedded) -> Item:
         new, source = self._new[result.task.key], result.task.source
         return Item(
-            external_id=source.external_id, modality=source.modality, path=source.path, text=result.text,
-            content_hash=new.content_hash, size=new.size, mtime=new.mtime, meta=source.metadata, status="indexed",
+            external_id=source.external_id,
+            modality=source.modality,
+            path=source.path,
+            text=result.text,
+            content_hash=new.content_hash,
+            size=new.size,
+            mtime=new.mtime,
+            meta=source.metadata,
+            status="indexed",
         )
 
     def checkpoint_if_due(self) -> None:

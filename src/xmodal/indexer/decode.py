@@ -69,7 +69,9 @@ def decoder_pool(workers: int) -> Executor | None:
     """None means decode inline. Workers fork: they need no torch and start instantly."""
     if workers <= 0:
         return None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent)
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent
+    )
 
 
 def _die_with_parent() -> None:
@@ -80,7 +82,9 @@ def _die_with_parent() -> None:
             os._exit(1)
 
 
-def ordered_map(pool: Executor | None, function: Callable[[In], Out], items: Iterable[In], window: int) -> Iterator[Out]:
+def ordered_map(
+    pool: Executor | None, function: Callable[[In], Out], items: Iterable[In], window: int
+) -> Iterator[Out]:
     """`map` with at most `window` items in flight, results in input order."""
     if pool is None:
         yield from map(function, items)

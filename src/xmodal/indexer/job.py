@@ -57,7 +57,9 @@ class IndexJob:
         self.summary.elapsed = time.perf_counter() - started
         return self.summary
 
-    def _tasks(self, sources: Iterable[Source | SourceProblem], plan: Plan, commit: Commit, runner: EmbedRunner) -> Iterator[EmbedTask]:
+    def _tasks(
+        self, sources: Iterable[Source | SourceProblem], plan: Plan, commit: Commit, runner: EmbedRunner
+    ) -> Iterator[EmbedTask]:
         """The new items, for the runner to pull; every other decision is applied on the way."""
 
         def unread() -> Iterator[Source]:

@@ -103,7 +103,9 @@ class Pending:
 
 
 class Plan:
-    def __init__(self, store: Store, modalities: Iterable[str], refusal: Callable[[str], str], pending: Pending) -> None:
+    def __init__(
+        self, store: Store, modalities: Iterable[str], refusal: Callable[[str], str], pending: Pending
+    ) -> None:
         self.store = store
         self.modalities = tuple(modalities)  # what the encoder can embed
         self.refusal = refusal  # why it cannot embed another (the encoder says)

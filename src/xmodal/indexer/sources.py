@@ -40,7 +40,9 @@ def collect_sources(paths: list[Path]) -> Iterator[Source | SourceProblem]:
         elif root.is_file():
             modality = modalities.for_path(root)
             if modality is None:
-                kinds = ", ".join(f"{kind.label} ({' '.join(sorted(kind.extensions))})" for kind in modalities.REGISTRY.values())
+                kinds = ", ".join(
+                    f"{kind.label} ({' '.join(sorted(kind.extensions))})" for kind in modalities.REGISTRY.values()
+                )
                 yield SourceProblem(str(root), f"unsupported file type (expected {kinds}, or a .jsonl manifest)")
             else:
                 yield Source(modality=modality.name, path=str(root.resolve()))
@@ -48,7 +50,9 @@ def collect_sources(paths: list[Path]) -> Iterator[Source | SourceProblem]:
             yield SourceProblem(str(root), "no such file or directory")
 
 
-def admitted(sources: Iterable[Source | SourceProblem], admit: Callable[[Source], str | None] | None) -> Iterator[Source | SourceProblem]:
+def admitted(
+    sources: Iterable[Source | SourceProblem], admit: Callable[[Source], str | None] | None
+) -> Iterator[Source | SourceProblem]:
     """The sources, with those `admit` refuses (it returns a reason) turned into problems."""
     for source in sources:
         reason = admit(source) if admit is not None and isinstance(source, Source) else None
@@ -61,7 +65,9 @@ def _walk(root: Path) -> Iterator[Source]:
         for name in sorted(files):
             path = Path(directory, name)
             modality = modalities.for_path(path)
-            if modality is not None and not name.startswith(".") and path.is_file():  # no FIFOs, devices, dangling links
+            if (
+                modality is not None and not name.startswith(".") and path.is_file()
+            ):  # no FIFOs, devices, dangling links
                 yield Source(modality=modality.name, path=str(path.resolve()))
 
 

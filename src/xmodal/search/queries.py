@@ -20,10 +20,15 @@ class QueryOptions(BaseModel):
     modality: list[ModalityName] | None = Field(None, description="target modalities; all when omitted")
     k: int = Field(10, ge=1, le=1000, description="number of results")
     offset: int = Field(0, ge=0, le=10_000, description="skip this many results (pagination)")
-    min_score: float | None = Field(None, ge=-1e6, le=1e6, description="drop results scoring below this (the score of the mode)")
+    min_score: float | None = Field(
+        None, ge=-1e6, le=1e6, description="drop results scoring below this (the score of the mode)"
+    )
     filters: Filters | None = Field(None, description="only items matching all of these")
     mode: SearchMode = Field(
-        "vector", description="vector: embedding similarity; keyword: BM25 over text items; hybrid: both, fused by reciprocal rank"
+        "vector",
+        description=(
+            "vector: embedding similarity; keyword: BM25 over text items; hybrid: both, fused by reciprocal rank"
+        ),
     )
 
     @field_validator("modality", mode="before")
@@ -65,7 +70,11 @@ class _BatchQuery(QueryOptions):
 
     def media_files(self) -> dict[str, str]:
         """{modality: file path} of a query by file (image, audio, ...); empty otherwise."""
-        return {modality.name: path for modality in modalities.uploadable() if (path := getattr(self, modality.name)) is not None}
+        return {
+            modality.name: path
+            for modality in modalities.uploadable()
+            if (path := getattr(self, modality.name)) is not None
+        }
 
 
 _FILE_FIELDS: dict[str, Any] = {
@@ -73,5 +82,8 @@ _FILE_FIELDS: dict[str, Any] = {
     for modality in modalities.uploadable()
 }
 BatchQuery = create_model(  # one file field per modality that queries can be made of
-    "BatchQuery", __base__=_BatchQuery, __doc__="One line of `xmodal search --queries FILE`; files are paths.", **_FILE_FIELDS
+    "BatchQuery",
+    __base__=_BatchQuery,
+    __doc__="One line of `xmodal search --queries FILE`; files are paths.",
+    **_FILE_FIELDS,
 )

@@ -51,7 +51,9 @@ class Searcher:
             raise ItemNotFound(f"no indexed item with id or external id {reference!r}")
         return item
 
-    def search_vector(self, vector: np.ndarray, modalities: Sequence[str] | None, k: int, exclude: int | None = None) -> list[Hit]:
+    def search_vector(
+        self, vector: np.ndarray, modalities: Sequence[str] | None, k: int, exclude: int | None = None
+    ) -> list[Hit]:
         """Search each target modality's index and merge by score."""
         ranked = self._vector_ranked(vector, modalities, k, None, set() if exclude is None else {exclude}, None)
         return self._hydrate(ranked)
@@ -72,7 +74,9 @@ class Searcher:
         if query.mode in ("keyword", "hybrid"):
             include, unwanted = query.keyword_texts()
             if query.mode == "keyword" and not include:
-                raise QueryError("keyword search needs query text (a 'text' input or a text part with a positive weight)")
+                raise QueryError(
+                    "keyword search needs query text (a 'text' input or a text part with a positive weight)"
+                )
             if "text" in (query.modalities or MODALITIES):
                 rankings.append(self._keyword_ranked(include, unwanted, depth, where, exclude))
         ranked = reciprocal_rank_fusion(*rankings) if query.mode == "hybrid" else (rankings or [[]])[0]
@@ -98,7 +102,12 @@ class Searcher:
         return self.store.vectors(item.modality).vector(item.id)
 
     def _vector_ranked(
-        self, vector: np.ndarray, modalities: Sequence[str] | None, need: int, where: Filters | None, exclude: set[int],
+        self,
+        vector: np.ndarray,
+        modalities: Sequence[str] | None,
+        need: int,
+        where: Filters | None,
+        exclude: set[int],
         min_score: float | None,
     ) -> list[tuple[float, int]]:
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
@@ -109,7 +118,13 @@ class Searcher:
         return scored[:need]
 
     def _modality_ranked(
-        self, modality: str, query: np.ndarray, need: int, where: Filters | None, exclude: set[int], min_score: float | None
+        self,
+        modality: str,
+        query: np.ndarray,
+        need: int,
+        where: Filters | None,
+        exclude: set[int],
+        min_score: float | None,
     ) -> list[tuple[float, int]]:
         """Top `need` of one modality's index that pass the filters and the minimum score. A filter that
         matches few items is handed to the index as the set of allowed ids; one that matches many is
@@ -142,8 +157,12 @@ class Searcher:
         return [_hit(items[item_id], score) for score, item_id in ranked if item_id in items]
 
 
-def _passing(scores: np.ndarray, ids: np.ndarray, exclude: set[int], min_score: float | None) -> list[tuple[float, int]]:
-    pairs = [(float(score), int(item_id)) for score, item_id in zip(scores, ids) if item_id >= 0 and item_id not in exclude]
+def _passing(
+    scores: np.ndarray, ids: np.ndarray, exclude: set[int], min_score: float | None
+) -> list[tuple[float, int]]:
+    pairs = [
+        (float(score), int(item_id)) for score, item_id in zip(scores, ids) if item_id >= 0 and item_id not in exclude
+    ]
     return pairs if min_score is None else [pair for pair in pairs if pair[0] >= min_score]
 
 

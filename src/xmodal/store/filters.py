@@ -28,12 +28,16 @@ class Filters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path_prefix: str | None = Field(None, min_length=1, max_length=4096, description="file path starts with this")
-    extension: list[str] | None = Field(None, max_length=32, description="file extension(s), e.g. ['.jpg', 'png']; any of them")
+    extension: list[str] | None = Field(
+        None, max_length=32, description="file extension(s), e.g. ['.jpg', 'png']; any of them"
+    )
     min_size: int | None = Field(None, ge=0, description="file size in bytes, at least")
     max_size: int | None = Field(None, ge=0, description="file size in bytes, at most")
     min_mtime: float | None = Field(None, description="modified at or after (Unix seconds)")
     max_mtime: float | None = Field(None, description="modified at or before (Unix seconds)")
-    metadata: dict[str, MetadataValue] | None = Field(None, max_length=16, description="metadata key = value, all of them")
+    metadata: dict[str, MetadataValue] | None = Field(
+        None, max_length=16, description="metadata key = value, all of them"
+    )
 
     @field_validator("extension", mode="before")
     @classmethod
@@ -61,7 +65,11 @@ class Filters(BaseModel):
     @model_validator(mode="after")
     def _ranges_in_order(self) -> "Filters":
         for low, high in (("min_size", "max_size"), ("min_mtime", "max_mtime")):
-            if getattr(self, low) is not None and getattr(self, high) is not None and getattr(self, low) > getattr(self, high):
+            if (
+                getattr(self, low) is not None
+                and getattr(self, high) is not None
+                and getattr(self, low) > getattr(self, high)
+            ):
                 raise ValueError(f"{low} is greater than {high}")
         return self
 
@@ -82,7 +90,10 @@ def condition(filters: Filters | None) -> ColumnElement[bool] | None:
         as_text = cast(raw_path, String)
         parts.append(or_(*(as_text.ilike(f"%{extension}") for extension in filters.extension)))  # '.JPG' is '.jpg'
 
-    for column, low, high in ((Item.size, filters.min_size, filters.max_size), (Item.mtime, filters.min_mtime, filters.max_mtime)):
+    for column, low, high in (
+        (Item.size, filters.min_size, filters.max_size),
+        (Item.mtime, filters.min_mtime, filters.max_mtime),
+    ):
         if low is not None:
             parts.append(column >= low)
         if high is not None:

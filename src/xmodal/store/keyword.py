@@ -43,8 +43,12 @@ class NoKeywordIndex(KeywordIndex):
     def install(self, engine: Engine) -> bool:
         return False
 
-    def search(self, session: Session, include: Sequence[str], exclude: Sequence[str], limit: int, where: Any = None) -> list:
-        raise KeywordSearchUnavailable(f"keyword search is not implemented for {self.dialect} databases; use mode 'vector'")
+    def search(
+        self, session: Session, include: Sequence[str], exclude: Sequence[str], limit: int, where: Any = None
+    ) -> list:
+        raise KeywordSearchUnavailable(
+            f"keyword search is not implemented for {self.dialect} databases; use mode 'vector'"
+        )
 
 
 def keyword_index(dialect: str) -> KeywordIndex:

@@ -36,7 +36,9 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 class Fts5KeywordIndex(KeywordIndex):
     def install(self, engine: Engine) -> bool:
         with engine.begin() as connection:
-            existed = connection.execute(text("SELECT 1 FROM sqlite_master WHERE name = :name"), {"name": TABLE}).first()
+            existed = connection.execute(
+                text("SELECT 1 FROM sqlite_master WHERE name = :name"), {"name": TABLE}
+            ).first()
             try:
                 for statement in _STATEMENTS:  # all IF NOT EXISTS: cheap on every open, and restores lost triggers
                     connection.execute(text(statement))

@@ -18,7 +18,9 @@ class WriterLock:
     def __init__(self, directory: Path) -> None:
         self.key = directory.resolve()
         if self.key in _LOCKED_HERE:
-            raise StoreError(f"store {directory} is being written by process {os.getpid()} (this one); close that store first")
+            raise StoreError(
+                f"store {directory} is being written by process {os.getpid()} (this one); close that store first"
+            )
         self.handle = open(directory / "writer.lock", "a+")
         try:
             fcntl.lockf(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

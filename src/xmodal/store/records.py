@@ -35,7 +35,9 @@ def check_and_record(
         info = {row.key: row.value for row in session.scalars(select(StoreInfo))}
         version = info.get("schema_version", SCHEMA_VERSION)
         if version > SCHEMA_VERSION:
-            raise StoreError(f"store {directory} has schema {version}, newer than this xmodal ({SCHEMA_VERSION}); upgrade xmodal")
+            raise StoreError(
+                f"store {directory} has schema {version}, newer than this xmodal ({SCHEMA_VERSION}); upgrade xmodal"
+            )
         if writable and version < SCHEMA_VERSION:
             session.merge(StoreInfo(key="schema_version", value=SCHEMA_VERSION))  # the open's migrations got it there
         new_store = info.get("model") is None

@@ -33,7 +33,9 @@ PREFILTER_LIMIT = 10_000  # filters matching up to this many items are handed to
 class Store:
     modalities = modalities.NAMES  # one vector index each
 
-    def __init__(self, directory: Path, engine: Engine, model: dict[str, Any], backend: str, lock: WriterLock | None) -> None:
+    def __init__(
+        self, directory: Path, engine: Engine, model: dict[str, Any], backend: str, lock: WriterLock | None
+    ) -> None:
         self.directory = directory
         self.engine = engine
         self.model = model
@@ -47,8 +49,13 @@ class Store:
 
     @classmethod
     def open(
-        cls, directory: str | Path, model: dict[str, Any] | None = None, writable: bool = False, repair: bool = True,
-        database_url: str | None = None, vector_backend: str | None = None,
+        cls,
+        directory: str | Path,
+        model: dict[str, Any] | None = None,
+        writable: bool = False,
+        repair: bool = True,
+        database_url: str | None = None,
+        vector_backend: str | None = None,
     ) -> "Store":
         """Open for reading, or for writing (exclusive; with a model identity, create the store if
         missing and refuse another model; repair what a crash left unless `repair` is False).
@@ -221,7 +228,9 @@ class Store:
             return session.scalar(select(Item).where(Item.external_id == external_id))
 
     def by_content(self, content_hash: str, modality: str) -> Item | None:
-        query = select(Item).where(Item.content_hash == content_hash, Item.modality == modality, Item.status == "indexed")
+        query = select(Item).where(
+            Item.content_hash == content_hash, Item.modality == modality, Item.status == "indexed"
+        )
         with self.sessions() as session:
             return session.scalar(query.order_by(Item.id).limit(1))
 
@@ -230,7 +239,9 @@ class Store:
         with self.sessions() as session:
             items = session.execute(select(Item.path, Item.id).where(Item.path.is_not(None)))
             duplicates = session.execute(select(Duplicate.path, Duplicate.item_id))
-            return [(path, item_id, False) for path, item_id in items] + [(path, item_id, True) for path, item_id in duplicates]
+            return [(path, item_id, False) for path, item_id in items] + [
+                (path, item_id, True) for path, item_id in duplicates
+            ]
 
     def duplicates_of(self, item_id: int) -> list[Duplicate]:
         with self.sessions() as session:

@@ -42,7 +42,9 @@ def imagenet_class_names() -> list[tuple[str, list[str]]]:
     return classes
 
 
-def mean_phrase_embeddings(embed: Embed, names_per_row: Sequence[Sequence[str]], templates: Sequence[str]) -> torch.Tensor:
+def mean_phrase_embeddings(
+    embed: Embed, names_per_row: Sequence[Sequence[str]], templates: Sequence[str]
+) -> torch.Tensor:
     """Per row: the normalised mean embedding over its names x templates."""
     phrases = [template.format(name) for names in names_per_row for name in names for template in templates]
     vectors = embed(phrases).float().cpu()
@@ -62,7 +64,9 @@ def imagenet_class_embeddings(embed: Embed) -> torch.Tensor:
 
 def bridge_heads(class_embeddings: torch.Tensor, feature_dim: int = 1280) -> Heads:
     """Image head = the bridge alone (no adapter); no audio head."""
-    config = ImageHeadConfig(feature_dim=feature_dim, num_classes=class_embeddings.shape[0], dim=class_embeddings.shape[1], adapter="none")
+    config = ImageHeadConfig(
+        feature_dim=feature_dim, num_classes=class_embeddings.shape[0], dim=class_embeddings.shape[1], adapter="none"
+    )
     head = ImageHead(config)
     head.class_embeddings.data.copy_(class_embeddings)
     return Heads(head.eval(), None, {"kind": "zero-training bridge"})

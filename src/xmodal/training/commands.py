@@ -13,20 +13,42 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 err = Console(stderr=True)
-MANIFESTS = typer.Argument(..., help="JSONL pair manifests ({image|audio|text: ...} pairs; see xmodal.training.manifest)")
-HOLDOUT = typer.Option(None, "--holdout", help="file of concepts (one per line) never trained on; they and their caption twins are test")
+MANIFESTS = typer.Argument(
+    ..., help="JSONL pair manifests ({image|audio|text: ...} pairs; see xmodal.training.manifest)"
+)
+HOLDOUT = typer.Option(
+    None, "--holdout", help="file of concepts (one per line) never trained on; they and their caption twins are test"
+)
 CATEGORY = typer.Option(None, "--holdout-category", help="a source category held out whole (its own evaluation set)")
-TEST_FRACTION = typer.Option(0.15, "--test-fraction", min=0.0, max=1.0, help="share of caption groups held out for testing")
-VAL_FRACTION = typer.Option(0.1, "--val-fraction", min=0.0, max=1.0, help="share of caption groups for per-epoch validation")
+TEST_FRACTION = typer.Option(
+    0.15, "--test-fraction", min=0.0, max=1.0, help="share of caption groups held out for testing"
+)
+VAL_FRACTION = typer.Option(
+    0.1, "--val-fraction", min=0.0, max=1.0, help="share of caption groups for per-epoch validation"
+)
 SEED = typer.Option(0, "--seed", help="seed of the split, the augmented views and training")
 DEVICE = typer.Option("auto", "--device", help="auto, cpu or cuda")
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
 
 
-def _split(manifests: List[Path], holdout: Optional[Path], category: Optional[str], test_fraction: float, val_fraction: float, seed: int):
+def _split(
+    manifests: List[Path],
+    holdout: Optional[Path],
+    category: Optional[str],
+    test_fraction: float,
+    val_fraction: float,
+    seed: int,
+):
     from xmodal.training.manifest import read_manifests, split_records
 
     concepts = {line.split("#", 1)[0].strip() for line in holdout.read_text().splitlines()} - {""} if holdout else set()
@@ -53,28 +75,53 @@ def _class_embeddings(extractor) -> "object":
 def train(
     manifests: List[Path] = MANIFESTS,
     out: Path = typer.Option(..., "--out", help="heads file to write (safetensors)"),
-    checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="folder for best/last epoch checkpoints [default: $XMODAL_CACHE/runs/OUT-NAME/checkpoints]"),
+    checkpoints: Optional[Path] = typer.Option(
+        None,
+        "--checkpoints",
+        help="folder for best/last epoch checkpoints [default: $XMODAL_CACHE/runs/OUT-NAME/checkpoints]",
+    ),
     holdout: Optional[Path] = HOLDOUT,
     holdout_category: Optional[str] = CATEGORY,
     test_fraction: float = TEST_FRACTION,
     val_fraction: float = VAL_FRACTION,
-    epochs: int = typer.Option(30, "--epochs", min=0, help="passes over the image-text pairs (0: the closed-form start only)"),
+    epochs: int = typer.Option(
+        30, "--epochs", min=0, help="passes over the image-text pairs (0: the closed-form start only)"
+    ),
     batch_size: int = typer.Option(256, "--batch-size", min=2),
     lr: float = typer.Option(1e-3, "--lr", help="peak learning rate (one-cycle schedule)"),
     weight_decay: float = typer.Option(0.05, "--weight-decay"),
     temperature: float = typer.Option(0.07, "--temperature", help="initial softmax temperature"),
     fixed_temperature: bool = typer.Option(False, "--fixed-temperature", help="do not learn the temperature"),
-    image_views: int = typer.Option(2, "--image-views", min=1, help="cached views per image: the clean one plus augmented ones"),
-    audio_views: int = typer.Option(16, "--audio-views", min=1, help="cached views per sound: the clean one plus augmented ones"),
-    image_adapter: str = typer.Option("mlp", "--image-adapter", help="none (bridge only), linear or mlp, on the 1280-d features"),
+    image_views: int = typer.Option(
+        2, "--image-views", min=1, help="cached views per image: the clean one plus augmented ones"
+    ),
+    audio_views: int = typer.Option(
+        16, "--audio-views", min=1, help="cached views per sound: the clean one plus augmented ones"
+    ),
+    image_adapter: str = typer.Option(
+        "mlp", "--image-adapter", help="none (bridge only), linear or mlp, on the 1280-d features"
+    ),
     image_hidden: int = typer.Option(512, "--image-hidden", min=1),
     audio_adapter: str = typer.Option("linear", "--audio-adapter", help="linear or mlp"),
     audio_hidden: int = typer.Option(512, "--audio-hidden", min=1),
-    audio_init: str = typer.Option("ridge", "--audio-init", help="ridge (closed-form start, linear adapter only) or random"),
-    dropout: float = typer.Option(0.5, "--dropout", min=0.0, max=0.9, help="dropout in the adapters (and on their inputs)"),
-    audio_lr_scale: float = typer.Option(0.0, "--audio-lr-scale", min=0.0, help="audio head's learning rate relative to --lr; 0 keeps its closed-form start"),
-    train_class_embeddings: bool = typer.Option(False, "--train-class-embeddings", help="also tune the bridge's ImageNet class embeddings"),
-    no_caption_bank: bool = typer.Option(False, "--no-caption-bank", help="score media against the batch's captions only"),
+    audio_init: str = typer.Option(
+        "ridge", "--audio-init", help="ridge (closed-form start, linear adapter only) or random"
+    ),
+    dropout: float = typer.Option(
+        0.5, "--dropout", min=0.0, max=0.9, help="dropout in the adapters (and on their inputs)"
+    ),
+    audio_lr_scale: float = typer.Option(
+        0.0,
+        "--audio-lr-scale",
+        min=0.0,
+        help="audio head's learning rate relative to --lr; 0 keeps its closed-form start",
+    ),
+    train_class_embeddings: bool = typer.Option(
+        False, "--train-class-embeddings", help="also tune the bridge's ImageNet class embeddings"
+    ),
+    no_caption_bank: bool = typer.Option(
+        False, "--no-caption-bank", help="score media against the batch's captions only"
+    ),
     seed: int = SEED,
     device: str = DEVICE,
 ) -> None:
@@ -90,11 +137,26 @@ def train(
     from xmodal.training.features import cache_root
     from xmodal.training.trainer import TrainConfig, train_heads
 
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, temperature=temperature,
-                         learn_temperature=not fixed_temperature, image_views=image_views, audio_views=audio_views,
-                         image_adapter=image_adapter, image_hidden=image_hidden, audio_adapter=audio_adapter, audio_hidden=audio_hidden,
-                         dropout=dropout, train_class_embeddings=train_class_embeddings, audio_init=audio_init, audio_lr_scale=audio_lr_scale,
-                         caption_bank=not no_caption_bank, seed=seed)
+    config = TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        temperature=temperature,
+        learn_temperature=not fixed_temperature,
+        image_views=image_views,
+        audio_views=audio_views,
+        image_adapter=image_adapter,
+        image_hidden=image_hidden,
+        audio_adapter=audio_adapter,
+        audio_hidden=audio_hidden,
+        dropout=dropout,
+        train_class_embeddings=train_class_embeddings,
+        audio_init=audio_init,
+        audio_lr_scale=audio_lr_scale,
+        caption_bank=not no_caption_bank,
+        seed=seed,
+    )
     started = time.perf_counter()
     torch.manual_seed(seed)
     try:
@@ -127,24 +189,45 @@ def train(
         folder = checkpoints or cache_root().parent / "runs" / out.stem / "checkpoints"
         heads, history = train_heads(config, split.train, split.val, table, classes, folder, on_epoch=epoch_done)
     finished = time.perf_counter()
-    best = max(history, key=lambda log: log.val_r10) if history and history[0].val else (history[-1] if history else None)
+    best = (
+        max(history, key=lambda log: log.val_r10) if history and history[0].val else (history[-1] if history else None)
+    )
     metadata = {
         "recipe": json.dumps(asdict(config)),
-        "data": json.dumps([f"{path.parent.name}/{path.name}" for path in manifests]),  # no local paths in a shipped file
-        "split": json.dumps({"holdout": str(holdout) if holdout else None, "holdout_category": holdout_category, "test_fraction": test_fraction,
-                             "val_fraction": val_fraction, "seed": seed, "sizes": split.sizes()}),
+        "data": json.dumps(
+            [f"{path.parent.name}/{path.name}" for path in manifests]
+        ),  # no local paths in a shipped file
+        "split": json.dumps(
+            {
+                "holdout": str(holdout) if holdout else None,
+                "holdout_category": holdout_category,
+                "test_fraction": test_fraction,
+                "val_fraction": val_fraction,
+                "seed": seed,
+                "sizes": split.sizes(),
+            }
+        ),
         "best_epoch": str(best.epoch if best else 0),
         "seconds": json.dumps({"features": round(featured - started, 1), "training": round(finished - featured, 1)}),
     }
     save_heads(out, heads.image, heads.audio, metadata)
-    typer.echo(f"wrote {out} (best epoch {metadata['best_epoch']}; features {featured - started:.0f} s, training {finished - featured:.0f} s)")
+    typer.echo(
+        f"wrote {out} (best epoch {metadata['best_epoch']}; "
+        f"features {featured - started:.0f} s, training {finished - featured:.0f} s)"
+    )
 
 
 def evaluate(
     manifests: List[Path] = MANIFESTS,
-    heads: Optional[Path] = typer.Option(None, "--heads", help="xmodal-base heads file to evaluate [default: the shipped heads]"),
-    model: Optional[str] = typer.Option(None, "--model", help="evaluate another model (e.g. open_clip:ARCH@FILE) through the encoder contract"),
-    compare: Optional[List[str]] = typer.Option(None, "--compare", help="NAME=HEADS.safetensors: another heads file as an extra column; repeatable"),
+    heads: Optional[Path] = typer.Option(
+        None, "--heads", help="xmodal-base heads file to evaluate [default: the shipped heads]"
+    ),
+    model: Optional[str] = typer.Option(
+        None, "--model", help="evaluate another model (e.g. open_clip:ARCH@FILE) through the encoder contract"
+    ),
+    compare: Optional[List[str]] = typer.Option(
+        None, "--compare", help="NAME=HEADS.safetensors: another heads file as an extra column; repeatable"
+    ),
     split: str = typer.Option("all", "--split", help="which records to evaluate: all, train, val, test or category"),
     holdout: Optional[Path] = HOLDOUT,
     holdout_category: Optional[str] = CATEGORY,
@@ -173,7 +256,9 @@ def evaluate(
     try:
         parts = _split(manifests, holdout, holdout_category, test_fraction, val_fraction, seed)
         records = parts.train + parts.val + parts.test + parts.category if split == "all" else getattr(parts, split)
-        systems_heads = {name_: load_heads(Path(path_)) for name_, _, path_ in (item.partition("=") for item in compare or [])}
+        systems_heads = {
+            name_: load_heads(Path(path_)) for name_, _, path_ in (item.partition("=") for item in compare or [])
+        }
         evaluated = None if model else load_heads(heads or heads_path(resolve_spec("xmodal-base")))
     except (OSError, ValueError) as error:
         err.print(f"xmodal: error: {error}", highlight=False)
@@ -185,18 +270,30 @@ def evaluate(
     with _progress() as progress:
         extractor = _extractor(device, seed, progress)
         table = load_features(records, extractor, 1, 1)
-        systems = {"bridge (zero-training)": embed_items(bridge_heads(_class_embeddings(extractor)), items, table)} if table.image else {}
+        systems = (
+            {"bridge (zero-training)": embed_items(bridge_heads(_class_embeddings(extractor)), items, table)}
+            if table.image
+            else {}
+        )
         for label, other in systems_heads.items():
             systems[label] = embed_items(other, items, table)
-        systems["model" if model is None else model] = _encoder_embeddings(model, items, device) if model else embed_items(evaluated, items, table)
+        systems["model" if model is None else model] = (
+            _encoder_embeddings(model, items, device) if model else embed_items(evaluated, items, table)
+        )
     for failure in extractor.failures[:20]:
         err.print(f"skipped {failure.path}: {failure.reason}", highlight=False, markup=False)
     report = build_report(items, systems)
     notes = fell_back(report, systems)
-    context = {"manifests": [str(p) for p in manifests], "split": split, "records": len(records),
-               "model": model or str(heads or "xmodal-base (shipped heads)"), "seed": seed,
-               "holdout": str(holdout) if holdout else None, "holdout_category": holdout_category,
-               "scored_as_random": {k: v for k, v in notes.items() if v}}
+    context = {
+        "manifests": [str(p) for p in manifests],
+        "split": split,
+        "records": len(records),
+        "model": model or str(heads or "xmodal-base (shipped heads)"),
+        "seed": seed,
+        "holdout": str(holdout) if holdout else None,
+        "holdout_category": holdout_category,
+        "scored_as_random": {k: v for k, v in notes.items() if v},
+    }
     json_path, md_path = write_report(report, out, name or split, context, notes)
     typer.echo(report_markdown(report, notes))
     typer.echo(f"wrote {json_path} and {md_path}")
@@ -220,7 +317,15 @@ def _encoder_embeddings(spec: str, items, device: str):
         vectors = np.full((len(keys), encoder.info.dim), np.nan, dtype=np.float32)
         for index, key in enumerate(keys):
             try:
-                value = key if modality == "text" else (load_image(key, settings.max_image_pixels) if modality == "image" else load_audio(key, settings.max_audio_seconds))
+                value = (
+                    key
+                    if modality == "text"
+                    else (
+                        load_image(key, settings.max_image_pixels)
+                        if modality == "image"
+                        else load_audio(key, settings.max_audio_seconds)
+                    )
+                )
             except (MediaError, OSError) as error:
                 err.print(f"skipped {key}: {error}", highlight=False, markup=False)
                 continue

@@ -47,9 +47,17 @@ class FeatureTable:
             return self.classifier(features)
 
 
-def load_features(records: Sequence[Record], extractor: FeatureExtractor, image_views: int, audio_views: int, extra_texts: Sequence[str] = ()) -> FeatureTable:
+def load_features(
+    records: Sequence[Record],
+    extractor: FeatureExtractor,
+    image_views: int,
+    audio_views: int,
+    extra_texts: Sequence[str] = (),
+) -> FeatureTable:
     table = FeatureTable()
-    texts = list(dict.fromkeys([*extra_texts, *(p for r in records for m in ("image", "audio") for p in phrasings(r, m))]))
+    texts = list(
+        dict.fromkeys([*extra_texts, *(p for r in records for m in ("image", "audio") for p in phrasings(r, m))])
+    )
     if texts:
         table.text = dict(zip(texts, extractor.texts(texts)))
     for modality, views, extract in (("image", image_views, extractor.images), ("audio", audio_views, extractor.audio)):

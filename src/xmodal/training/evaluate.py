@@ -17,7 +17,14 @@ import numpy as np
 from xmodal.training.manifest import Record
 from xmodal.training.metrics import Scores, random_scores, retrieval_scores
 
-DIRECTIONS = (("text", "image"), ("image", "text"), ("audio", "text"), ("text", "audio"), ("image", "audio"), ("audio", "image"))
+DIRECTIONS = (
+    ("text", "image"),
+    ("image", "text"),
+    ("audio", "text"),
+    ("text", "audio"),
+    ("image", "audio"),
+    ("audio", "image"),
+)
 RANDOM = "random"
 
 
@@ -45,7 +52,9 @@ def eval_items(records: Sequence[Record]) -> EvalItems:
 
 
 def relevance(query_groups: Sequence[frozenset[str]], candidate_groups: Sequence[frozenset[str]]) -> np.ndarray:
-    return np.array([[bool(q & c) for c in candidate_groups] for q in query_groups], dtype=bool).reshape(len(query_groups), len(candidate_groups))
+    return np.array([[bool(q & c) for c in candidate_groups] for q in query_groups], dtype=bool).reshape(
+        len(query_groups), len(candidate_groups)
+    )
 
 
 Embeddings = Mapping[str, np.ndarray]  # modality -> [items, dim], rows of unreadable items all NaN
@@ -117,21 +126,34 @@ def fell_back(report: Report, systems: Mapping[str, Embeddings]) -> dict[str, li
 
 
 def report_json(report: Report, context: Mapping[str, object]) -> str:
-    body = {direction: {system: scores.as_dict() for system, scores in row.items()} for direction, row in report.items()}
+    body = {
+        direction: {system: scores.as_dict() for system, scores in row.items()} for direction, row in report.items()
+    }
     return json.dumps({**context, "directions": body}, indent=2)
 
 
 def report_markdown(report: Report, notes: Mapping[str, list[str]] | None = None) -> str:
-    lines = ["| direction | queries | candidates | system | R@1 | R@5 | R@10 | mAP |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| direction | queries | candidates | system | R@1 | R@5 | R@10 | mAP |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for direction, row in report.items():
         for system, scores in row.items():
             label = f"{system} (= random: no link)" if notes and direction in notes.get(system, ()) else system
-            lines.append(f"| {direction.replace('->', ' -> ')} | {scores.queries} | {scores.candidates} | {label} | "
-                         f"{scores.r1:.3f} | {scores.r5:.3f} | {scores.r10:.3f} | {scores.map:.3f} |")
+            lines.append(
+                f"| {direction.replace('->', ' -> ')} | {scores.queries} | {scores.candidates} | {label} | "
+                f"{scores.r1:.3f} | {scores.r5:.3f} | {scores.r10:.3f} | {scores.map:.3f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
-def write_report(report: Report, out_dir: Path, name: str, context: Mapping[str, object], notes: Mapping[str, list[str]] | None = None) -> tuple[Path, Path]:
+def write_report(
+    report: Report,
+    out_dir: Path,
+    name: str,
+    context: Mapping[str, object],
+    notes: Mapping[str, list[str]] | None = None,
+) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out_dir / f"{name}.json", out_dir / f"{name}.md"
     json_path.write_text(report_json(report, context) + "\n", encoding="utf-8")

@@ -65,7 +65,9 @@ class FeatureBank:
             return
         keys = torch.tensor(list(self.vectors), dtype=torch.int64)
         values = torch.stack(list(self.vectors.values()))
-        atomic_write(self.path, lambda temporary: save_file({"keys": keys, "values": values.contiguous()}, str(temporary)))
+        atomic_write(
+            self.path, lambda temporary: save_file({"keys": keys, "values": values.contiguous()}, str(temporary))
+        )
         self.dirty = 0
 
 
@@ -145,7 +147,9 @@ class FeatureExtractor:
             advance = self.progress("text", len(missing)) if self.progress else None
             for start in range(0, len(missing), 256):
                 chunk = missing[start : start + 256]
-                vectors = tower.encode(chunk, batch_size=128, convert_to_tensor=True, normalize_embeddings=True, show_progress_bar=False)
+                vectors = tower.encode(
+                    chunk, batch_size=128, convert_to_tensor=True, normalize_embeddings=True, show_progress_bar=False
+                )
                 for text, vector in zip(chunk, vectors):
                     bank.put(_key("text", text), vector)
                 if advance:
@@ -157,7 +161,9 @@ class FeatureExtractor:
         """[n, views, 1280] EfficientNet features and whether each file could be read."""
         tower = self.image_tower()
         tag = str(self._towers["image_tag"])
-        return self._media(paths, views, tag, self._image_views, lambda batch: tower.features(torch.stack(batch).to(self.device)), 1280)
+        return self._media(
+            paths, views, tag, self._image_views, lambda batch: tower.features(torch.stack(batch).to(self.device)), 1280
+        )
 
     def audio(self, paths: Sequence[Path], views: int) -> tuple[torch.Tensor, list[bool]]:
         """[n, views, 1024] aiSFX features (block mean, block max)."""
@@ -177,7 +183,9 @@ class FeatureExtractor:
             bank, key = bank_key(digest, view)
             return bank.get(key)
 
-        todo = [i for i, digest in enumerate(digests) if digest and any(cached(digest, v) is None for v in range(views))]
+        todo = [
+            i for i, digest in enumerate(digests) if digest and any(cached(digest, v) is None for v in range(views))
+        ]
         advance = self.progress(tag.split("@")[0], len(todo)) if (self.progress and todo) else None
         for start in range(0, len(todo), self.batch_size):
             inputs, owners = [], []
@@ -217,7 +225,9 @@ class FeatureExtractor:
                 continue
             if source is None:
                 source = _with_alpha(path) or clean
-            made.append(efficientnet_lite.preprocess(augment.augment_image(source, augment.view_rng(self.seed, digest, view))))
+            made.append(
+                efficientnet_lite.preprocess(augment.augment_image(source, augment.view_rng(self.seed, digest, view)))
+            )
         return made
 
     def _audio_views(self, path: Path, digest: str, views: list[int]) -> list[torch.Tensor]:
@@ -225,7 +235,12 @@ class FeatureExtractor:
 
         clip = load_audio(path, self.max_audio_seconds)
         waveform = resample_for_aisfx(torch.from_numpy(clip.samples), clip.sample_rate)
-        return [waveform if view == 0 else augment.augment_waveform(waveform, aisfx.SAMPLE_RATE, augment.view_rng(self.seed, digest, view)) for view in views]
+        return [
+            waveform
+            if view == 0
+            else augment.augment_waveform(waveform, aisfx.SAMPLE_RATE, augment.view_rng(self.seed, digest, view))
+            for view in views
+        ]
 
 
 def _with_alpha(path: Path) -> Image.Image | None:
@@ -234,4 +249,3 @@ def _with_alpha(path: Path) -> Image.Image | None:
         if image.mode not in ("RGBA", "LA", "PA") and not (image.mode == "P" and "transparency" in image.info):
             return None
         return image.convert("RGBA")
-

@@ -27,7 +27,14 @@ class ContrastiveLoss(nn.Module):
     def scale(self) -> Tensor:
         return self.logit_scale.exp().clamp(max=self.max_scale)
 
-    def forward(self, queries: Tensor, candidates: Tensor, query_groups: Tensor, candidate_groups: Tensor, symmetric: bool = True) -> Tensor:
+    def forward(
+        self,
+        queries: Tensor,
+        candidates: Tensor,
+        query_groups: Tensor,
+        candidate_groups: Tensor,
+        symmetric: bool = True,
+    ) -> Tensor:
         """Unit-norm [q, d] and [c, d]; groups are integer ids. Mean over both directions when
         `symmetric` (candidates -> queries uses only candidates that have a positive)."""
         logits = self.scale() * queries @ candidates.T

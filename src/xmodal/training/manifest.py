@@ -63,12 +63,24 @@ def read_manifest(path: Path) -> list[Record]:
             raise ValueError(f"{path}:{number}: not JSON ({error.msg})") from None
         given = [key for key in ("image", "audio", "text") if row.get(key)]
         if len(given) < 2:
-            raise ValueError(f"{path}:{number}: a pair needs two of image, audio, text (got {', '.join(given) or 'none'})")
+            raise ValueError(
+                f"{path}:{number}: a pair needs two of image, audio, text (got {', '.join(given) or 'none'})"
+            )
         media = {key: _resolve(base, row[key]) for key in ("image", "audio") if row.get(key)}
-        concept = row.get("concept") or (caption_key(row["text"]) if row.get("text") else str(next(iter(media.values()))))
+        concept = row.get("concept") or (
+            caption_key(row["text"]) if row.get("text") else str(next(iter(media.values())))
+        )
         texts = tuple(text for text in row.get("texts", ()) if isinstance(text, str) and text.strip())
-        records.append(Record(concept=str(concept), category=str(row.get("category", "")), text=row.get("text"), texts=texts,
-                              source=str(row.get("source", "")), **media))
+        records.append(
+            Record(
+                concept=str(concept),
+                category=str(row.get("category", "")),
+                text=row.get("text"),
+                texts=texts,
+                source=str(row.get("source", "")),
+                **media,
+            )
+        )
     return records
 
 
@@ -114,7 +126,13 @@ def split_records(
             split.test.append(record)
         else:
             where = _unit_hash(f"{seed}:{record.group}")
-            side = split.test if where < test_fraction else split.val if where < test_fraction + val_fraction else split.train
+            side = (
+                split.test
+                if where < test_fraction
+                else split.val
+                if where < test_fraction + val_fraction
+                else split.train
+            )
             side.append(record)
     return split
 

@@ -55,12 +55,20 @@ class TrainConfig:
 
 
     def validate(self) -> None:
-        choices = {"image_adapter": ("none", "linear", "mlp"), "audio_adapter": ("linear", "mlp"), "audio_init": ("ridge", "random")}
+        choices = {
+            "image_adapter": ("none", "linear", "mlp"),
+            "audio_adapter": ("linear", "mlp"),
+            "audio_init": ("ridge", "random"),
+        }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
-                raise ValueError(f"unknown {name.replace('_', '-')} {getattr(self, name)!r}; choose one of: {', '.join(allowed)}")
+                raise ValueError(
+                    f"unknown {name.replace('_', '-')} {getattr(self, name)!r}; choose one of: {', '.join(allowed)}"
+                )
         if self.audio_lr_scale <= 0 and self.audio_init != "ridge":
-            raise ValueError("an audio head that starts random must train: give --audio-lr-scale > 0, or --audio-init ridge")
+            raise ValueError(
+                "an audio head that starts random must train: give --audio-lr-scale > 0, or --audio-init ridge"
+            )
 
 
 @dataclass
@@ -115,20 +123,37 @@ def _pick(rows: list[Tensor], index: Sequence[int], rng: random.Random) -> Tenso
     return torch.stack([rows[i][rng.randrange(rows[i].shape[0])] for i in index])
 
 
-def build_heads(config: TrainConfig, train: Sequence[Record], table: FeatureTable, class_embeddings: Tensor | None) -> tuple[ImageHead | None, AudioHead | None]:
+def build_heads(
+    config: TrainConfig, train: Sequence[Record], table: FeatureTable, class_embeddings: Tensor | None
+) -> tuple[ImageHead | None, AudioHead | None]:
     image = audio = None
     images = [table.image[r.image][0] for r in train if r.image in table.image]
     if images and class_embeddings is not None:
-        image = ImageHead(ImageHeadConfig(feature_dim=images[0].shape[0], num_classes=class_embeddings.shape[0], dim=class_embeddings.shape[1],
-                                          adapter=config.image_adapter, hidden=config.image_hidden, dropout=config.dropout))  # type: ignore[arg-type]
+        image = ImageHead(
+            ImageHeadConfig(
+                feature_dim=images[0].shape[0],
+                num_classes=class_embeddings.shape[0],
+                dim=class_embeddings.shape[1],
+                adapter=config.image_adapter,
+                hidden=config.image_hidden,
+                dropout=config.dropout,
+            )
+        )  # type: ignore[arg-type]
         image.class_embeddings.data.copy_(class_embeddings)
         image.class_embeddings.requires_grad_(config.train_class_embeddings)
         image.standardise.fit(torch.stack(images))
     sounds = [table.audio[r.audio] for r in train if r.audio in table.audio]
     if sounds:
         dim = next(iter(table.text.values())).shape[0]
-        audio = AudioHead(AudioHeadConfig(feature_dim=sounds[0].shape[1], dim=dim, adapter=config.audio_adapter,  # type: ignore[arg-type]
-                                          hidden=config.audio_hidden, dropout=config.dropout))
+        audio = AudioHead(
+            AudioHeadConfig(
+                feature_dim=sounds[0].shape[1],
+                dim=dim,
+                adapter=config.audio_adapter,  # type: ignore[arg-type]
+                hidden=config.audio_hidden,
+                dropout=config.dropout,
+            )
+        )
         audio.standardise.fit(torch.cat(sounds))
         if config.audio_init == "ridge" and config.audio_adapter == "linear":
             _ridge_init(audio, train, table, config.ridge_alpha)
@@ -140,7 +165,9 @@ def _ridge_init(head: AudioHead, train: Sequence[Record], table: FeatureTable, a
     xs, ys = [], []
     for record in train:
         if record.audio in table.audio and record.text:
-            target = F.normalize(torch.stack([table.text[p] for p in phrasings(record, "audio") if p in table.text]).mean(0), dim=0)
+            target = F.normalize(
+                torch.stack([table.text[p] for p in phrasings(record, "audio") if p in table.text]).mean(0), dim=0
+            )
             views = table.audio[record.audio]
             xs.append(head.standardise(views))
             ys.append(target.expand(views.shape[0], -1))
@@ -171,29 +198,61 @@ def train_heads(
     audio_text = _rows(train, table, group_ids, "audio", "text") if audio else _Pairs()
     image_audio = _rows(train, table, group_ids, "image", "audio") if image and audio else _Pairs()
     bank = _caption_bank(train, table, group_ids)
-    losses = {name: ContrastiveLoss(config.temperature, learnable=config.learn_temperature) for name in ("image_text", "audio_text", "image_audio")}
-    groups = [{"params": [p for m in (image, *losses.values()) if m is not None for p in m.parameters() if p.requires_grad], "lr": config.lr},
-              {"params": [p for p in audio.parameters() if p.requires_grad] if audio is not None else [], "lr": config.lr * config.audio_lr_scale}]
+    losses = {
+        name: ContrastiveLoss(config.temperature, learnable=config.learn_temperature)
+        for name in ("image_text", "audio_text", "image_audio")
+    }
+    groups = [
+        {
+            "params": [
+                p for m in (image, *losses.values()) if m is not None for p in m.parameters() if p.requires_grad
+            ],
+            "lr": config.lr,
+        },
+        {
+            "params": [p for p in audio.parameters() if p.requires_grad] if audio is not None else [],
+            "lr": config.lr * config.audio_lr_scale,
+        },
+    ]
     groups = [group for group in groups if group["params"] and group["lr"] > 0]
     optimiser = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay) if groups else None
     steps = max(1, math.ceil(max(len(image_text), len(audio_text)) / config.batch_size))
     peaks = [group["lr"] for group in groups]
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimiser, peaks, total_steps=max(1, steps * config.epochs), pct_start=0.1) if optimiser and config.epochs else None
+    scheduler = (
+        torch.optim.lr_scheduler.OneCycleLR(optimiser, peaks, total_steps=max(1, steps * config.epochs), pct_start=0.1)
+        if optimiser and config.epochs
+        else None
+    )
     val_items = eval_items(val)
     history: list[EpochLog] = []
     best: tuple[float, dict] | None = None
     for epoch in range(1, config.epochs + 1):
         _set_train(image, audio, True)
-        order = {name: _epoch_order(len(rows), steps, config.batch_size, rng) for name, rows in (("image_text", image_text), ("audio_text", audio_text), ("image_audio", image_audio))}
+        order = {
+            name: _epoch_order(len(rows), steps, config.batch_size, rng)
+            for name, rows in (("image_text", image_text), ("audio_text", audio_text), ("image_audio", image_audio))
+        }
         total = 0.0
         for step in range(steps):
             loss = image.class_embeddings.new_zeros(()) if image else torch.zeros(())
             if len(image_text):
-                loss = loss + config.weight_image_text * _media_text_loss(lambda f: image(f, table.image_logits(f)), image_text, order["image_text"][step], bank, losses["image_text"], config, rng)
+                loss = loss + config.weight_image_text * _media_text_loss(
+                    lambda f: image(f, table.image_logits(f)),
+                    image_text,
+                    order["image_text"][step],
+                    bank,
+                    losses["image_text"],
+                    config,
+                    rng,
+                )
             if len(audio_text):
-                loss = loss + config.weight_audio_text * _media_text_loss(audio, audio_text, order["audio_text"][step], bank, losses["audio_text"], config, rng)
+                loss = loss + config.weight_audio_text * _media_text_loss(
+                    audio, audio_text, order["audio_text"][step], bank, losses["audio_text"], config, rng
+                )
             if len(image_audio) > 1 and config.weight_image_audio:
-                loss = loss + config.weight_image_audio * _image_audio_loss(image, audio, table, image_audio, order["image_audio"][step], losses["image_audio"], rng)
+                loss = loss + config.weight_image_audio * _image_audio_loss(
+                    image, audio, table, image_audio, order["image_audio"][step], losses["image_audio"], rng
+                )
             if optimiser and loss.requires_grad:
                 optimiser.zero_grad()
                 loss.backward()
@@ -203,7 +262,12 @@ def train_heads(
             if on_step:
                 on_step()
         heads = Heads(image, audio, {})
-        log = EpochLog(epoch, total / steps, {name: loss.temperature for name, loss in losses.items()}, score_system(val_items, embed_items(heads, val_items, table)) if val else {})
+        log = EpochLog(
+            epoch,
+            total / steps,
+            {name: loss.temperature for name, loss in losses.items()},
+            score_system(val_items, embed_items(heads, val_items, table)) if val else {},
+        )
         history.append(log)
         if best is None or not (log.val_r10 <= best[0]):  # NaN (no validation) keeps the last epoch
             best = (log.val_r10, _snapshot(image, audio))
@@ -219,13 +283,17 @@ def train_heads(
     return Heads(image, audio, {}), history
 
 
-def _caption_bank(train: Sequence[Record], table: FeatureTable, group_ids: dict[str, int]) -> tuple[list[Tensor], Tensor]:
+def _caption_bank(
+    train: Sequence[Record], table: FeatureTable, group_ids: dict[str, int]
+) -> tuple[list[Tensor], Tensor]:
     """Per training group, every phrasing of its captions (for both media)."""
     by_group: dict[int, list[Tensor]] = {}
     for record in train:
         if record.text:
             for modality in ("image", "audio"):
-                by_group.setdefault(group_ids[record.group], []).extend(table.text[p] for p in phrasings(record, modality) if p in table.text)
+                by_group.setdefault(group_ids[record.group], []).extend(
+                    table.text[p] for p in phrasings(record, modality) if p in table.text
+                )
     groups = sorted(by_group)
     return [torch.stack(by_group[g]) for g in groups], torch.tensor(groups)
 
@@ -243,7 +311,9 @@ def _epoch_order(count: int, steps: int, batch: int, rng: random.Random) -> list
     return [stream[i * size : (i + 1) * size] for i in range(steps)]
 
 
-def _media_text_loss(head, rows: _Pairs, index: list[int], bank, loss: ContrastiveLoss, config: TrainConfig, rng: random.Random) -> Tensor:
+def _media_text_loss(
+    head, rows: _Pairs, index: list[int], bank, loss: ContrastiveLoss, config: TrainConfig, rng: random.Random
+) -> Tensor:
     media = F.normalize(head(_pick(rows.media_a, index, rng)), dim=-1)
     texts = F.normalize(_pick(rows.phrases, index, rng), dim=-1)
     groups = torch.tensor([rows.groups[i] for i in index])
@@ -251,10 +321,21 @@ def _media_text_loss(head, rows: _Pairs, index: list[int], bank, loss: Contrasti
         return loss(media, texts, groups, groups)
     phrases, bank_groups = bank
     captions = F.normalize(_pick(phrases, range(len(phrases)), rng), dim=-1)
-    return (loss(media, captions, groups, bank_groups, symmetric=False) + loss(texts, media, groups, groups, symmetric=False)) / 2
+    return (
+        loss(media, captions, groups, bank_groups, symmetric=False)
+        + loss(texts, media, groups, groups, symmetric=False)
+    ) / 2
 
 
-def _image_audio_loss(image: ImageHead, audio: AudioHead, table: FeatureTable, rows: _Pairs, index: list[int], loss: ContrastiveLoss, rng: random.Random) -> Tensor:
+def _image_audio_loss(
+    image: ImageHead,
+    audio: AudioHead,
+    table: FeatureTable,
+    rows: _Pairs,
+    index: list[int],
+    loss: ContrastiveLoss,
+    rng: random.Random,
+) -> Tensor:
     features = _pick(rows.media_a, index, rng)
     images = F.normalize(image(features, table.image_logits(features)), dim=-1)
     sounds = F.normalize(audio(_pick(rows.media_b, index, rng)), dim=-1)
@@ -269,7 +350,11 @@ def _set_train(image, audio, mode: bool) -> None:
 
 
 def _snapshot(image, audio) -> dict:
-    return {name: {k: v.detach().clone() for k, v in head.state_dict().items()} for name, head in (("image", image), ("audio", audio)) if head is not None}
+    return {
+        name: {k: v.detach().clone() for k, v in head.state_dict().items()}
+        for name, head in (("image", image), ("audio", audio))
+        if head is not None
+    }
 
 
 def _restore(image, audio, state: dict) -> None:

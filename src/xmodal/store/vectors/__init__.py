@@ -25,7 +25,9 @@ def backend_class(name: str) -> type[VectorBackend]:
     target = BACKENDS.get(name, name)
     module_name, _, class_name = target.partition(":") if ":" in target else target.rpartition(".")
     if not module_name or not class_name:
-        raise Invalid(f"unknown vector backend {name!r}; choose one of: {', '.join(BACKENDS)}, or a dotted path to a class")
+        raise Invalid(
+            f"unknown vector backend {name!r}; choose one of: {', '.join(BACKENDS)}, or a dotted path to a class"
+        )
     try:
         found = getattr(importlib.import_module(module_name), class_name)
     except ImportError as error:

@@ -145,7 +145,8 @@ class FaissBackend(VectorBackend):
         ids, vectors = self.all_vectors()
         index = empty_index(layout, self.dim)
         if layout.kind != "flat":
-            sample = np.random.default_rng(seed).permutation(len(ids))[: max(40 * layout.nlist, 50_000)]  # >= 39 per list
+            wanted = max(40 * layout.nlist, 50_000)  # FAISS wants >= 39 per list
+            sample = np.random.default_rng(seed).permutation(len(ids))[:wanted]
             index = trained(index, vectors[sample])
         for start in range(0, len(ids), 100_000):
             index.add_with_ids(vectors[start : start + 100_000], ids[start : start + 100_000])
