@@ -38,3 +38,15 @@ def test_only_the_store_speaks_sql() -> None:
 def test_core_packages_never_import_the_entry_points() -> None:
     for folder in ("store", "search", "indexer", "encoders"):
         assert offenders(folder, ("xmodal.api", "xmodal.cli", "xmodal.engine")) == []
+
+
+def test_a_search_from_the_command_line_loads_neither_the_api_nor_alembic() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, xmodal.cli, xmodal.engine, xmodal.search, xmodal.indexer, xmodal.store;"
+        "print(sorted(m for m in ('xmodal.api', 'fastapi', 'uvicorn', 'alembic') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
