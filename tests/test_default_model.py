@@ -17,6 +17,7 @@ import torch
 from tests.conftest import SAMPLES
 from xmodal.config import Settings
 from xmodal.encoders import load_audio, load_image, load_model
+from xmodal.encoders.registry import describe_models
 from xmodal.indexer import IndexJob, collect_sources
 from xmodal.search import Searcher
 from xmodal.store import Store
@@ -46,6 +47,8 @@ def ranks(queries: np.ndarray, candidates: np.ndarray, gold: list[int]) -> np.nd
 
 def test_contract_unit_norm_float32(embedded, model) -> None:
     assert model.info.modalities == ("text", "image", "audio") and model.info.dim == 384
+    card = next(card for card in describe_models() if card.name == "xmodal-base")  # what `xmodal models` says
+    assert card.modalities == model.info.modalities and card.dimension == str(model.info.dim)
     for vectors in embedded:
         assert vectors.dtype == np.float32 and vectors.shape[1] == 384
         np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Any, Iterator, List, Optional
 
 import typer
 from pydantic import ValidationError
@@ -24,17 +25,38 @@ from rich.table import Table
 from rich.text import Text
 
 from xmodal import modalities
-from xmodal.config import Settings
+from xmodal.config import DEFAULT_MODEL, Settings
 from xmodal.errors import Invalid, XmodalError, validation_message
 
+# Plain help and usage errors: rich panels would hide "[...]" in help texts, label flags <bool> and
+# wrap an error inside a box.
 app = typer.Typer(
-    help="xmodal: search images, sounds and texts with any of them.", no_args_is_help=True, add_completion=False
+    help="xmodal: search images, sounds and texts with any of them.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
 )
-err = Console(stderr=True)
-STORE = typer.Option(None, "--store", help="store directory [env XMODAL_STORE; default ./xmodal-store]")
-DEVICE = typer.Option(None, "--device", help="auto, cpu or cuda [env XMODAL_DEVICE]")
+# soft_wrap: an error stays one line whatever the width, in a terminal and in a pipe or log.
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def setting(name: str, *flags: str, help: str, default: str | None = None, **rules: Any) -> Any:
+    """A flag for a setting. It defaults to None ("not given") so that Settings' precedence applies,
+    and its help names the environment variable and the setting's own default."""
+    shown = default if default is not None else str(Settings.model_fields[name].default)
+    return typer.Option(
+        None, *flags, envvar=f"XMODAL_{name.upper()}", show_envvar=True, show_default=shown, help=help, **rules
+    )
+
+
+STORE = setting("store", "--store", help="store directory")
+DEVICE = setting("device", "--device", help="auto, cpu or cuda")
 MODALITY = typer.Option(
-    None, "--modality", "-m", help=f"target modality ({', '.join(modalities.NAMES)}); repeat for several; default all"
+    None,
+    "--modality",
+    "-m",
+    metavar="KIND",
+    help=f"target modality ({', '.join(modalities.NAMES)}); repeat for several; default all",
 )
 
 
@@ -61,25 +83,24 @@ def load_settings(**flags: object) -> Settings:
 @app.command()
 def index(
     paths: List[Path] = typer.Argument(
-        ..., help="directories (walked recursively), media or text files, or .jsonl manifests"
+        ..., metavar="PATH...", help="directories (walked recursively), media or text files, or .jsonl manifests"
     ),
     store: Optional[Path] = STORE,
-    model: Optional[str] = typer.Option(
-        None, "--model", help="model [env XMODAL_MODEL; default: the store's own, or xmodal-base for a new store]"
+    model: Optional[str] = setting(
+        "model",
+        "--model",
+        help="model (see `xmodal models`)",
+        default=f"the store's own; {DEFAULT_MODEL} for a new store",
     ),
     prune: bool = typer.Option(
         False, "--prune", help="forget files under the given directories that are gone from disk"
     ),
     device: Optional[str] = DEVICE,
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="inputs per encoder batch"),
-    workers: Optional[int] = typer.Option(
-        None, "--workers", min=0, help="decoder processes (0: decode inline) [env XMODAL_WORKERS]"
-    ),
-    index_type: Optional[str] = typer.Option(
-        None, "--index-type", help="auto (by size), flat, ivf or ivfpq [env XMODAL_INDEX_TYPE]"
-    ),
-    max_audio_seconds: Optional[float] = typer.Option(
-        None, "--max-audio-seconds", help="read at most this much of each sound"
+    batch_size: Optional[int] = setting("batch_size", "--batch-size", min=1, help="inputs per encoder batch"),
+    workers: Optional[int] = setting("workers", "--workers", min=0, help="decoder processes (0: decode inline)"),
+    index_type: Optional[str] = setting("index_type", "--index-type", help="auto (by size), flat, ivf or ivfpq"),
+    max_audio_seconds: Optional[float] = setting(
+        "max_audio_seconds", "--max-audio-seconds", help="read at most this much of each sound"
     ),
 ) -> None:
     """Index files into a store. Re-running reads only new or changed files; moved files keep their
@@ -246,20 +267,42 @@ def _query_lines(path: Path) -> Iterator[str]:
 
 
 def _print_hits(hits: list) -> None:
+    """The file name first, whole; the last column (a text, or the file's folder) gets what width is
+    left, and a folder keeps its end, the part nearest the file."""
     from xmodal.search import display_path
 
-    table = Table("rank", "score", "modality", "id", "text / path")
+    rows = []
     for rank, hit in enumerate(hits, start=1):
-        shown = " ".join(hit.text.split())[:80] if hit.text else display_path(hit.path)
-        table.add_row(str(rank), f"{hit.score:.3f}", hit.modality, str(hit.id), shown)
-    Console().print(table)
+        path = display_path(hit.path)
+        name = os.path.basename(path) if path else (hit.external_id or "")
+        rows.append((str(rank), f"{hit.score:.3f}", hit.modality, str(hit.id), name, path, hit.text))
+    headers = ("#", "score", "modality", "id", "name")
+    console = Console()
+    used = sum(max([len(header)] + [len(row[column]) for row in rows]) + 3 for column, header in enumerate(headers))
+    room = max(console.width - used - 4, 12)  # 4: the last column's padding and the borders
+    table = Table(*headers[:4])
+    table.add_column("name", no_wrap=True)
+    table.add_column("text / folder", no_wrap=True)
+    for rank, score, modality, item, name, path, text in rows:
+        if text:
+            detail = _shorten(" ".join(text.split()), room)
+        else:
+            detail = _shorten(os.path.dirname(path or ""), room, keep_end=True)
+        table.add_row(rank, score, modality, item, name, detail)
+    console.print(table)
+
+
+def _shorten(text: str, width: int, keep_end: bool = False) -> str:
+    if len(text) <= width:
+        return text
+    return "…" + text[-(width - 1) :] if keep_end else text[: width - 1] + "…"
 
 
 @app.command()
 def serve(
     store: Optional[Path] = STORE,
-    host: Optional[str] = typer.Option(None, "--host", help="interface to listen on [default 127.0.0.1]"),
-    port: Optional[int] = typer.Option(None, "--port", help="port [default 8000]"),
+    host: Optional[str] = setting("host", "--host", help="interface to listen on"),
+    port: Optional[int] = setting("port", "--port", help="port (0: any free one)"),
     device: Optional[str] = DEVICE,
 ) -> None:
     """Serve the search API (and its docs at /docs) over HTTP."""
@@ -277,12 +320,34 @@ def serve(
 
 
 @app.command()
-def models() -> None:
-    """List the models xmodal can load."""
-    from xmodal.encoders import available_models
+def models(
+    open_clip: bool = typer.Option(
+        False, "--open-clip", help="list open_clip's architectures: dimension, pretrained tags"
+    ),
+) -> None:
+    """Describe the models xmodal can load: modalities, dimension, where the weights come from, offline or not."""
+    if open_clip:
+        from xmodal.encoders.openclip import architectures
 
-    for name in available_models():
-        typer.echo(name)
+        typer.echo(f"{'architecture':<40} {'dim':>5}  pretrained tags (need the model hub once)")
+        for name, dimension, tags in architectures():
+            typer.echo(f"{name:<40} {dimension:>5}  {', '.join(tags) or '(no pretrained tags: use a checkpoint file)'}")
+        return
+    from xmodal.encoders.registry import describe_models
+
+    for number, card in enumerate(describe_models()):
+        default = "  (default)" if card.name == DEFAULT_MODEL else ""
+        typer.echo(("\n" if number else "") + f"{card.name}{default}")
+        described = (
+            ("modalities", ", ".join(card.modalities)),
+            ("dimension", card.dimension),
+            ("weights", card.weights),
+            ("offline", card.offline),
+            ("about", card.about),
+        )
+        for label, value in described:
+            if value:
+                typer.echo(f"  {label:<11} {value}")
 
 
 def main() -> None:

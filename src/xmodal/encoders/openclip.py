@@ -72,3 +72,14 @@ def _register_config_file(arch: str, open_clip) -> str:
 def _probe_dim(encoder: OpenClipEncoder) -> int:
     with torch.inference_mode():
         return int(encoder._encode_text(["probe"]).shape[-1])
+
+
+def architectures() -> list[tuple[str, int, list[str]]]:
+    """Every open_clip architecture as (name, embedding dimension, pretrained tags)."""
+    ensure_imports()
+    import open_clip
+
+    return [
+        (name, int(open_clip.get_model_config(name)["embed_dim"]), list(open_clip.list_pretrained_tags_by_model(name)))
+        for name in open_clip.list_models()
+    ]

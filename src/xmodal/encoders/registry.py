@@ -32,6 +32,59 @@ def available_models() -> list[str]:
     return sorted(_config_files()) + [f"{OPEN_CLIP_PREFIX}ARCH@PRETRAINED_TAG_OR_FILE"]
 
 
+@dataclass(frozen=True)
+class ModelCard:
+    """What a person needs to pick a model: `xmodal models` prints these."""
+
+    name: str  # what --model takes
+    modalities: tuple[str, ...]
+    dimension: str
+    weights: str  # where they come from
+    offline: str  # whether (and when) it works without a network
+    about: str = ""
+
+
+# open_clip models are not config files here: one card per way of naming their weights.
+_OPEN_CLIP_CARDS = (
+    ModelCard(
+        f"{OPEN_CLIP_PREFIX}ARCH@FILE",
+        ("text", "image"),
+        "the architecture's embed_dim (`xmodal models --open-clip`)",
+        "a checkpoint file on this machine (.safetensors, .bin or .pt)",
+        "yes",
+        "any open_clip image-text model; ARCH is an open_clip architecture or a model-config JSON file, "
+        "e.g. open_clip:ViT-B-32@/models/vit-b-32.safetensors",
+    ),
+    ModelCard(
+        f"{OPEN_CLIP_PREFIX}ARCH@TAG",
+        ("text", "image"),
+        "the architecture's embed_dim (`xmodal models --open-clip`)",
+        "downloaded from the Hugging Face model hub on first use, then cached (~/.cache/huggingface)",
+        "only once cached; set HF_HUB_OFFLINE=1 to never try the network",
+        "a pretrained tag of the architecture, e.g. open_clip:ViT-B-32@openai",
+    ),
+)
+
+
+def describe_models() -> list[ModelCard]:
+    """Cards for the named models (from their configs) and the open_clip family."""
+    cards = []
+    for name, entry in sorted(_config_files().items()):
+        config = json.loads(entry.read_text())
+        card = config.get("card", {})
+        cards.append(
+            ModelCard(
+                name,
+                tuple(card.get("modalities", ())),
+                card.get("dimension", "?"),
+                card.get("weights", "?"),
+                card.get("offline", "?"),
+                config.get("description", ""),
+            )
+        )
+    return cards + list(_OPEN_CLIP_CARDS)
+
+
 def resolve_spec(text: str) -> ModelSpec:
     """Turn `xmodal-base` or `open_clip:ViT-B-32@/path/weights.safetensors` into a spec."""
     if text.startswith(OPEN_CLIP_PREFIX):
