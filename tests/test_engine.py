@@ -23,8 +23,14 @@ def test_a_job_reports_progress_and_admits_only_what_it_may(corpus, settings) ->
     seen = []
     with Engine(settings, encoder=FakeEncoder()) as engine:
         refuse_sounds = lambda source: "no sounds here" if source.modality == "audio" else None  # noqa: E731
-        summary = engine.index([corpus], on_progress=lambda p: seen.append((p.total, p.processed)), admit=refuse_sounds)
-    assert seen[0] == (7, 0) and seen[-1] == (7, 7) and [done for _, done in seen] == list(range(8))
+        summary = engine.index(
+            [corpus], on_progress=lambda p: seen.append((p.stage, p.found, p.total, p.processed)), admit=refuse_sounds
+        )
+    scanning = [found for stage, found, _, _ in seen if stage == "scanning"]
+    assert scanning == list(range(1, 8))  # counted as they are found, before the model loads
+    assert [stage for stage, *_ in seen[7:9]] == ["loading", "indexing"]
+    indexing = [(total, done) for stage, _, total, done in seen if stage == "indexing"]
+    assert indexing[0] == (7, 0) and indexing[-1] == (7, 7) and [done for _, done in indexing] == list(range(8))
     assert (summary.indexed, summary.failed) == (5, 2) and all(
         reason == "no sounds here" for _, reason in summary.failures
     )

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
+from xmodal import modalities
 from xmodal.config import DEFAULT_MODEL, Settings
-from xmodal.errors import NotFound
+from xmodal.errors import Invalid, NotFound
 from xmodal.store import Item, Store, describe_model
 
 if TYPE_CHECKING:
@@ -121,6 +122,10 @@ class Engine:
             raise NotFound(f"no {'indexed ' if indexed else ''}item with id {reference}")
         return item
 
+    def failures(self, limit: int | None = None) -> list[Item]:
+        """The files this store could not index, each with its reason (`error`); None: all of them."""
+        return self.store.failures(limit)
+
     def delete(self, item_id: int) -> None:
         """Remove an item's row and vector (its file stays); Conflict while a job writes the store."""
         self.item(item_id)
@@ -133,25 +138,45 @@ class Engine:
     # --- index jobs ---------------------------------------------------------------------------
 
     def index(
-        self, paths: Sequence[Path], *, prune: bool = False, on_progress: Callable[[JobProgress], None] | None = None,
-        admit: Callable[[Source], str | None] | None = None, **overrides: Any,
+        self,
+        paths: Sequence[Path],
+        *,
+        prune: bool = False,
+        on_progress: Callable[[JobProgress], None] | None = None,
+        admit: Callable[[Source], str | None] | None = None,
+        **overrides: Any,
     ) -> JobSummary:
         """Index files, directories and manifests; see `xmodal.indexer`. `admit` may refuse a source
-        with a reason (it is recorded as failed); `overrides` are settings for this job (workers=0)."""
-        from xmodal.indexer import IndexJob, JobProgress, admitted, collect_sources
+        with a reason (it is recorded as failed); `overrides` are settings for this job (workers=0).
+
+        Sources are found first (`on_progress` sees the count grow), then the model loads and the
+        store opens. A path that does not exist (NotFound) or paths holding nothing to index
+        (Invalid) stop the job before either, so no store is created for them. The store's own
+        folder and any other xmodal store under a path are never indexed (noted in the summary)."""
+        from xmodal.indexer import IndexJob, JobProgress, Skipped, admitted, check_paths, collect_sources
 
         settings = self.settings.with_overrides(**overrides)
+        report = on_progress or (lambda _progress: None)
+        progress = JobProgress()
+        check_paths(paths)
+        found = []
+        for source in admitted(collect_sources(list(paths), skip=[self.directory]), admit):
+            found.append(source)
+            if not isinstance(source, Skipped):
+                progress.found += 1
+                report(progress)
+        if not progress.found and not (prune and Store.recorded_spec(self.directory)):
+            raise Invalid(_nothing_to_index(paths, [note for note in found if isinstance(note, Skipped)]))
+        progress.stage = "loading"
+        report(progress)
         encoder = self._encoder_for(self._index_spec())
         identity, backend = encoder.info.identity(), settings.vector_backend
         store = Store.open(self.directory, identity, writable=True, vector_backend=backend)
         try:
-            sources = list(admitted(collect_sources(list(paths)), admit))
-            progress = JobProgress(len(sources))
-            job = IndexJob(store, encoder, settings, on_item=lambda _label: _advance(progress, on_progress))
-            progress.summary = job.summary  # live: an API job shows its counts while it runs
-            if on_progress is not None:
-                on_progress(progress)
-            return job.run(sources, prune_under=[path for path in paths if Path(path).is_dir()] if prune else None)
+            job = IndexJob(store, encoder, settings, on_item=lambda _label: _advance(progress, report))
+            progress.stage, progress.total, progress.summary = "indexing", progress.found, job.summary  # live counts
+            report(progress)
+            return job.run(found, prune_under=[path for path in paths if Path(path).is_dir()] if prune else None)
         finally:
             store.close()
 
@@ -209,7 +234,13 @@ class Engine:
         }
 
 
-def _advance(progress: JobProgress, on_progress: Callable[[JobProgress], None] | None) -> None:
+def _advance(progress: JobProgress, report: Callable[[JobProgress], None]) -> None:
     progress.processed += 1
-    if on_progress is not None:
-        on_progress(progress)
+    report(progress)
+
+
+def _nothing_to_index(paths: Sequence[Path], skipped: list[Any]) -> str:
+    kinds = ", ".join(f"{kind.plural} ({kind.formats})" for kind in modalities.REGISTRY.values())
+    given = ", ".join(str(path) for path in paths)
+    stores = f"; skipped {', '.join(note.where for note in skipped)} (xmodal stores)" if skipped else ""
+    return f"nothing to index in {given}: no {kinds} and no manifest entries{stores}"

@@ -179,6 +179,7 @@ def test_jobs_need_allowed_roots_and_known_ids(serve) -> None:
 def test_a_job_that_cannot_take_the_store_fails_with_a_reason(serve, settings, tmp_path) -> None:
     root = tmp_path / "r"
     root.mkdir()
+    solid(root / "red.png", (250, 0, 0))  # something to index: the store's lock is what stops the job
     client = serve(api_key=KEY, allowed_roots=[root])
     writer = Store.open(settings.store, writable=True)
     try:

@@ -14,7 +14,7 @@ import numpy as np
 
 from xmodal.indexer.embed import Embedded
 from xmodal.indexer.plan import Decision, Duplicate, Failed, Gone, New, Pending, Relocated, Replaced, Unchanged
-from xmodal.indexer.sources import Source
+from xmodal.indexer.sources import Skipped, Source
 from xmodal.indexer.summary import JobSummary
 from xmodal.store import Item, Store
 
@@ -49,6 +49,7 @@ class Commit:
             Replaced: self._replace,
             New: self._queue,
             Gone: self._forget,
+            Skipped: self._note,
         }[type(decision)](decision)
         self.checkpoint_if_due()
 
@@ -59,6 +60,9 @@ class Commit:
         if source is not None and source.path is not None:
             self.store.add_failed([_failed_row(source, decision.reason)])
         self.on_item(decision.where)
+
+    def _note(self, decision: Skipped) -> None:
+        self.summary.skipped.append((decision.where, decision.reason))  # a folder, not a source: no on_item
 
     def _unchanged(self, decision: Unchanged) -> None:
         self.summary.unchanged += 1

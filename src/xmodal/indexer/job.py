@@ -18,7 +18,7 @@ from xmodal.encoders import Encoder
 from xmodal.indexer.commit import Commit
 from xmodal.indexer.embed import EmbedRunner, EmbedTask, local_runner
 from xmodal.indexer.plan import New, Pending, Plan
-from xmodal.indexer.sources import Source, SourceProblem
+from xmodal.indexer.sources import Skipped, Source, SourceProblem
 from xmodal.indexer.summary import JobProgress, JobSummary
 from xmodal.modalities import Limits
 from xmodal.store import Store
@@ -39,7 +39,9 @@ class IndexJob:
         self.summary = JobSummary()
         self.runner = runner
 
-    def run(self, sources: Iterable[Source | SourceProblem], prune_under: list[Path] | None = None) -> JobSummary:
+    def run(
+        self, sources: Iterable[Source | SourceProblem | Skipped], prune_under: list[Path] | None = None
+    ) -> JobSummary:
         started = time.perf_counter()
         pending = Pending()
         plan = Plan(self.store, self.encoder.info.modalities, self.encoder.refusal, pending)
@@ -58,7 +60,7 @@ class IndexJob:
         return self.summary
 
     def _tasks(
-        self, sources: Iterable[Source | SourceProblem], plan: Plan, commit: Commit, runner: EmbedRunner
+        self, sources: Iterable[Source | SourceProblem | Skipped], plan: Plan, commit: Commit, runner: EmbedRunner
     ) -> Iterator[EmbedTask]:
         """The new items, for the runner to pull; every other decision is applied on the way."""
 

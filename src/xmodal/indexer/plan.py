@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Iterator, Union
 
 from xmodal.indexer.decode import Hashed
 from xmodal.indexer.embed import EmbedTask
-from xmodal.indexer.sources import Source, SourceProblem
+from xmodal.indexer.sources import Skipped, Source, SourceProblem
 from xmodal.store import Store
 
 
@@ -82,7 +82,7 @@ class Gone:
     heir: tuple[str, int | None, float | None] | None = None
 
 
-Decision = Union[Failed, Unchanged, Relocated, Duplicate, Replaced, New, Gone]
+Decision = Union[Failed, Unchanged, Relocated, Duplicate, Replaced, New, Gone, Skipped]
 
 
 class Pending:
@@ -114,8 +114,10 @@ class Plan:
         self._external_ids: set[str] = set()
         self._tasks = 0
 
-    def before_reading(self, source: Source | SourceProblem) -> Decision | None:
+    def before_reading(self, source: Source | SourceProblem | Skipped) -> Decision | None:
         """What needs no reading (a problem, a modality the model lacks, an unchanged file); None: hash it."""
+        if isinstance(source, Skipped):
+            return source  # a note for the summary
         if isinstance(source, SourceProblem):
             return Failed(source.where, source.reason)
         if source.modality not in self.modalities:

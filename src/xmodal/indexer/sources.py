@@ -6,9 +6,11 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from xmodal import modalities
+from xmodal.errors import NotFound
+from xmodal.store.layout import is_store_directory
 
 
 @dataclass(frozen=True)
@@ -30,11 +32,28 @@ class SourceProblem:
     reason: str
 
 
-def collect_sources(paths: list[Path]) -> Iterator[Source | SourceProblem]:
-    """Yield sources in a stable order; problems (missing paths, bad manifest lines) are yielded, not raised."""
+@dataclass(frozen=True)
+class Skipped:
+    """A folder left out of the walk, and why (an xmodal store): a note, not a failure."""
+
+    where: str
+    reason: str
+
+
+def check_paths(paths: Sequence[Path]) -> None:
+    """Every path given must exist: a typo is the user's error, found before anything is done."""
+    for path in paths:
+        if not Path(path).exists():
+            raise NotFound(f"{path}: no such file or directory (nothing was indexed)")
+
+
+def collect_sources(paths: list[Path], skip: Sequence[Path] = ()) -> Iterator[Source | SourceProblem | Skipped]:
+    """Yield sources in a stable order; problems (missing paths, bad manifest lines) are yielded, not
+    raised. Folders in `skip` (the job's own store) and any xmodal store found are never walked."""
+    own = {Path(folder).resolve() for folder in skip}
     for root in paths:
         if root.is_dir():
-            yield from _walk(root)
+            yield from _walk(root, own)
         elif root.suffix.lower() == ".jsonl" and root.is_file():
             yield from _read_manifest(root)
         elif root.is_file():
@@ -51,17 +70,28 @@ def collect_sources(paths: list[Path]) -> Iterator[Source | SourceProblem]:
 
 
 def admitted(
-    sources: Iterable[Source | SourceProblem], admit: Callable[[Source], str | None] | None
-) -> Iterator[Source | SourceProblem]:
+    sources: Iterable[Source | SourceProblem | Skipped], admit: Callable[[Source], str | None] | None
+) -> Iterator[Source | SourceProblem | Skipped]:
     """The sources, with those `admit` refuses (it returns a reason) turned into problems."""
     for source in sources:
         reason = admit(source) if admit is not None and isinstance(source, Source) else None
         yield source if reason is None else SourceProblem(source.label, reason)  # type: ignore[union-attr]
 
 
-def _walk(root: Path) -> Iterator[Source]:
+def _walk(root: Path, own: set[Path]) -> Iterator[Source | Skipped]:
+    reason = _store_reason(root, own)
+    if reason is not None:
+        yield Skipped(str(root.resolve()), reason)
+        return
     for directory, subdirectories, files in os.walk(root):
-        subdirectories[:] = sorted(name for name in subdirectories if not name.startswith("."))
+        kept = []
+        for name in sorted(name for name in subdirectories if not name.startswith(".")):
+            reason = _store_reason(Path(directory, name), own)
+            if reason is None:
+                kept.append(name)
+            else:
+                yield Skipped(str(Path(directory, name).resolve()), reason)
+        subdirectories[:] = kept
         for name in sorted(files):
             path = Path(directory, name)
             modality = modalities.for_path(path)
@@ -69,6 +99,13 @@ def _walk(root: Path) -> Iterator[Source]:
                 modality is not None and not name.startswith(".") and path.is_file()
             ):  # no FIFOs, devices, dangling links
                 yield Source(modality=modality.name, path=str(path.resolve()))
+
+
+def _store_reason(folder: Path, own: set[Path]) -> str | None:
+    """Why `folder` is not walked: a store's thumbnails and files are not the user's media."""
+    if folder.resolve() in own:
+        return "the xmodal store this job writes to"
+    return "an xmodal store" if is_store_directory(folder) else None
 
 
 def _read_manifest(manifest: Path) -> Iterator[Source | SourceProblem]:

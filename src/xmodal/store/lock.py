@@ -8,6 +8,7 @@ from pathlib import Path
 
 from xmodal.store.records import StoreError
 
+LOCK_NAME = "writer.lock"
 _LOCKED_HERE: set[Path] = set()  # POSIX locks are per process: a second writer in this one is caught here
 
 
@@ -21,7 +22,7 @@ class WriterLock:
             raise StoreError(
                 f"store {directory} is being written by process {os.getpid()} (this one); close that store first"
             )
-        self.handle = open(directory / "writer.lock", "a+")
+        self.handle = open(directory / LOCK_NAME, "a+")
         try:
             fcntl.lockf(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -259,7 +259,8 @@ class Store:
             result["duplicates"] = {"paths": duplicates}
         return result
 
-    def failures(self, limit: int = 100) -> list[Item]:
+    def failures(self, limit: int | None = 100) -> list[Item]:
+        """Files recorded as failed, with why (`error`), in the order they were met; None: all of them."""
         with self.sessions() as session:
             return list(session.scalars(select(Item).where(Item.status == "failed").order_by(Item.id).limit(limit)))
 
