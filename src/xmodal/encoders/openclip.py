@@ -6,6 +6,8 @@ local checkpoint file (works offline) or a pretrained tag (needs the model hub).
 
 from __future__ import annotations
 
+import socket
+import urllib.error
 from pathlib import Path
 from typing import Sequence
 
@@ -14,8 +16,8 @@ from PIL import Image
 
 from xmodal.compat import ensure_imports
 from xmodal.encoders.base import Encoder, ModelInfo, batched
-from xmodal.encoders.registry import ModelSpec
-from xmodal.errors import Invalid
+from xmodal.encoders.registry import OPEN_CLIP_PREFIX, ModelSpec
+from xmodal.errors import Invalid, Unavailable
 
 
 class OpenClipEncoder(Encoder):
@@ -32,6 +34,8 @@ class OpenClipEncoder(Encoder):
         ):
             tags = ", ".join(open_clip.list_pretrained_tags_by_model(arch)) or "none"
             raise Invalid(f"{pretrained!r} is neither a checkpoint file nor a pretrained tag of {arch} (tags: {tags})")
+        if pretrained and not Path(pretrained).is_file():
+            _fetch_weights(open_clip, spec, arch, pretrained)
         model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=pretrained, device=device)
         self.model = model.eval()
         self.preprocess = preprocess
@@ -54,6 +58,47 @@ class OpenClipEncoder(Encoder):
             pixels = torch.stack([self.preprocess(image) for image in chunk]).to(self.device)
             parts.append(self.model.encode_image(pixels))
         return torch.cat(parts)
+
+
+def _fetch_weights(open_clip, spec: ModelSpec, arch: str, tag: str) -> None:
+    """Download a pretrained tag's weights (or find them in the cache) before the model is built, so
+    that a machine without the model hub gets one clear error, not a traceback from deep in open_clip."""
+    try:
+        open_clip.download_pretrained(open_clip.get_pretrained_cfg(arch, tag))
+    except Exception as error:  # noqa: BLE001 - whatever the download raised, the user gets one line and the way out
+        offline = f"{OPEN_CLIP_PREFIX}{spec.options['arch']}@/path/to/weights.safetensors"
+        if _unreachable(error):
+            why = "which cannot be reached (offline)"
+        else:
+            first_line = (str(error).strip() or repr(error)).splitlines()[0]
+            why = f"and they could not be fetched: {first_line}"
+        raise Unavailable(
+            f"model {spec.name} needs its weights from the Hugging Face model hub, {why}; "
+            f"use a local checkpoint file instead: --model {offline}"
+        ) from error
+
+
+def _unreachable(error: BaseException | None) -> bool:
+    """Is the network (the hub) what failed, anywhere in the chain of causes? open_clip wraps the hub's
+    own errors (HF_HUB_OFFLINE=1: LocalEntryNotFoundError) in a FileNotFoundError or RuntimeError."""
+    kinds: list[type[BaseException]] = [ConnectionError, TimeoutError, socket.gaierror, urllib.error.URLError]
+    try:
+        from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
+
+        kinds += [LocalEntryNotFoundError, OfflineModeIsEnabled]
+    except ImportError:  # open_clip then downloads by URL (urllib)
+        pass
+    try:
+        import httpx
+
+        kinds.append(httpx.TransportError)
+    except ImportError:
+        pass
+    while error is not None:
+        if isinstance(error, tuple(kinds)):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _register_config_file(arch: str, open_clip) -> str:
