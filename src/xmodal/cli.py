@@ -6,23 +6,12 @@ import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, List, Optional
+from typing import Any, Iterable, Iterator, List, Optional, TextIO
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
-from rich.text import Text
 
 from xmodal import modalities
 from xmodal.config import DEFAULT_MODEL, Settings
@@ -36,6 +25,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
+SHOWN_FAILURES, SHOWN_DUPLICATES = 20, 10  # after these, a count
 # soft_wrap: an error stays one line whatever the width, in a terminal and in a pipe or log.
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -106,7 +96,7 @@ def index(
     """Index files into a store. Re-running reads only new or changed files; moved files keep their
     vectors; identical files are embedded once; bad files are recorded and skipped. Safe to kill and
     run again."""
-    from xmodal.engine import Engine
+    from xmodal.cli_progress import IndexProgress
 
     with user_errors():
         settings = load_settings(
@@ -118,36 +108,28 @@ def index(
             index_type=index_type,
             max_audio_seconds=max_audio_seconds,
         )
-        columns = [
-            TextColumn("indexing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            _Rate(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-        ]
-        with Progress(*columns, console=err, transient=True) as bar, Engine(settings) as engine:
-            task = bar.add_task("index", total=None)
-            summary = engine.index(
-                paths,
-                prune=prune,
-                on_progress=lambda done: bar.update(task, total=done.total, completed=done.processed),
-            )
+        with IndexProgress(err) as shown:  # on screen before the libraries load (seconds on a busy machine)
+            from xmodal.engine import Engine
+
+            with Engine(settings) as engine:
+                summary = engine.index(paths, prune=prune, on_progress=shown.show)
     _print_summary(summary, settings.store)
-
-
-class _Rate(ProgressColumn):
-    def render(self, task: Task) -> Text:
-        return Text(f"{task.speed:.1f} items/s" if task.speed else "")
+    raise typer.Exit(1 if summary.all_failed else 0)  # nothing could be read: not a success
 
 
 def _print_summary(summary, store: Path) -> None:
-    for where, reason in summary.failures[:20]:
-        err.print(f"skipped {where}: {reason}", highlight=False, markup=False)
-    if len(summary.failures) > 20:
-        err.print(f"... and {len(summary.failures) - 20} more failures (recorded in the store)")
-    for path, original in summary.duplicate_paths[:10]:
-        err.print(f"duplicate {path}: same content as {original}", highlight=False, markup=False)
+    for where, reason in summary.skipped:
+        err.print(f"skipped {where}: {reason}", markup=False)
+    for where, reason in summary.failures[:SHOWN_FAILURES]:
+        err.print(f"skipped {where}: {reason}", markup=False)
+    if len(summary.failures) > SHOWN_FAILURES:
+        more = len(summary.failures) - SHOWN_FAILURES
+        err.print(f"... and {more} more failures (recorded in the store: xmodal info --failed)", markup=False)
+    for path, original in summary.duplicate_paths[:SHOWN_DUPLICATES]:
+        err.print(f"duplicate {path}: same content as {original}", markup=False)
+    if len(summary.duplicate_paths) > SHOWN_DUPLICATES:
+        more = len(summary.duplicate_paths) - SHOWN_DUPLICATES
+        err.print(f"... and {more} more duplicates (recorded in the store)", markup=False)
     counted = (("moved", summary.moved), ("duplicates", summary.duplicates), ("pruned", summary.pruned))
     extra = "".join(f", {name} {count}" for name, count in counted if count)
     typer.echo(
@@ -190,12 +172,19 @@ def upgrade(store: Optional[Path] = STORE) -> None:
 
 
 @app.command()
-def info(store: Optional[Path] = STORE, as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+def info(
+    store: Optional[Path] = STORE,
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    failed: bool = typer.Option(False, "--failed", help="list the files that could not be indexed, and why"),
+) -> None:
     """Show a store: items per modality, index layout and recorded recall, model, device, size on disk."""
     from xmodal.engine import Engine
 
     with user_errors():
         with Engine(load_settings(store=store)) as engine:
+            if failed:
+                _print_failures(engine.failures(), as_json)
+                return
             report = engine.info()
     if as_json:
         typer.echo(json.dumps(report))
@@ -212,6 +201,18 @@ def info(store: Optional[Path] = STORE, as_json: bool = typer.Option(False, "--j
         typer.echo(f"{modality:<7} {counts}; index {index['layout']}, {index['vectors']} vectors{recall}")
     if "duplicates" in report["items"]:
         typer.echo(f"duplicate paths  {report['items']['duplicates']['paths']}")
+
+
+def _print_failures(items: list, as_json: bool) -> None:
+    from xmodal.search import display_path
+
+    if as_json:
+        failed = [{"path": display_path(item.path), "modality": item.modality, "reason": item.error} for item in items]
+        typer.echo(json.dumps({"failed": failed}, ensure_ascii=False))
+        return
+    for item in items:
+        typer.echo(f"{display_path(item.path)}: {item.error}")
+    typer.echo(f"{len(items)} files failed" if items else "no failed files", err=True)  # stdout: the list alone
 
 
 @app.command()
@@ -241,15 +242,21 @@ def search(
     if queries is None and len(given) != 1:
         err.print("xmodal: error: give exactly one of --text, --image, --audio, --item (or --queries FILE)")
         raise typer.Exit(2)
+    with user_errors():  # the query is checked before the store opens and the model loads
+        if queries is not None:
+            lines = _query_lines(queries)
+        else:
+            try:
+                query = BatchQuery(**{key: str(value) for key, value in given.items()}, modality=modality or None, k=k)
+            except ValidationError as error:
+                raise Invalid(validation_message(error.errors())) from None
+            _check_query_files(query.media_files().values())
     with user_errors(), Engine.open(settings) as engine:
         if queries is not None:
-            for record in engine.run_batch(_query_lines(queries)):
-                typer.echo(json.dumps(record, ensure_ascii=False))
+            with lines:
+                for record in engine.run_batch(lines):
+                    typer.echo(json.dumps(record, ensure_ascii=False))
             return
-        try:
-            query = BatchQuery(**{key: str(value) for key, value in given.items()}, modality=modality or None, k=k)
-        except ValidationError as error:
-            raise Invalid(validation_message(error.errors())) from None
         hits = engine.run_query(query)
     if as_json:
         typer.echo(json.dumps({"results": [hit.to_dict() for hit in hits]}, ensure_ascii=False))
@@ -257,13 +264,18 @@ def search(
         _print_hits(hits)
 
 
-def _query_lines(path: Path) -> Iterator[str]:
+def _query_lines(path: Path) -> TextIO:
     try:
-        lines = open(path, encoding="utf-8", errors="replace")
+        return open(path, encoding="utf-8", errors="replace")
     except OSError as error:
         raise Invalid(f"cannot read the queries file {path}: {error.strerror or error}") from None
-    with lines:
-        yield from lines
+
+
+def _check_query_files(paths: Iterable[str]) -> None:
+    for path in paths:
+        if not os.path.isfile(path):
+            problem = "is a directory" if os.path.isdir(path) else "no such file"
+            raise Invalid(f"cannot read the query file {path}: {problem}")
 
 
 def _print_hits(hits: list) -> None:
@@ -306,17 +318,23 @@ def serve(
     device: Optional[str] = DEVICE,
 ) -> None:
     """Serve the search API (and its docs at /docs) over HTTP."""
-    import uvicorn
-
     from xmodal.api import create_app
+    from xmodal.api.server import listen, serve, url
+    from xmodal.engine import Engine
 
     with user_errors():
         settings = load_settings(store=store, host=host, port=port, device=device)
-        application = create_app(settings)
-        err.print(f"xmodal: serving {settings.store} at http://{settings.host}:{settings.port}/  (API docs: /docs)")
-        uvicorn.run(
-            application, host=settings.host, port=settings.port, log_level="info", access_log=False
-        )  # the app logs each request
+        listener = listen(settings.host, settings.port)  # first: a taken port fails before anything loads
+        try:
+            engine = Engine.open(settings)
+            engine.load()  # the model too, so that the URL below answers at once
+            application = create_app(settings, engine)
+        except BaseException:
+            listener.close()
+            raise
+    err.print(f"xmodal: serving {settings.store} at {url(listener)}  (API docs: /docs)", markup=False)
+    with engine:
+        serve(application, listener)
 
 
 @app.command()

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from xmodal.indexer import JobProgress
 
 
 class RateEstimate:
@@ -63,41 +66,66 @@ class _LeftColumn(ProgressColumn):
 
 
 class IndexProgress:
-    """A context manager around rich's Progress, on stderr, gone when the job ends."""
+    """rich's Progress on stderr from the first moment of a job, gone when it ends; `show` takes each
+    `JobProgress` the engine reports."""
 
     def __init__(self, console: Console, rate: RateEstimate | None = None) -> None:
         self.rate = rate or RateEstimate()
         self.progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[count]}"),
-            _RateColumn(), TimeElapsedColumn(), _LeftColumn(), console=console, transient=True,
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[count]}"),
+            _RateColumn(),
+            TimeElapsedColumn(),
+            _LeftColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,  # a log gets the summary only, not frames or a stray blank line
         )
-        self.task = self.progress.add_task("scanning", total=None, count="", rate=None, left=None)
+        self.task = self.progress.add_task("starting", total=None, count="", rate=None, left=None)
+        self.stage = "starting"  # until the engine reports its first stage
 
     def __enter__(self) -> "IndexProgress":
         self.progress.start()
-        self.found(0)
+        self.progress.refresh()
         return self
 
     def __exit__(self, *_: object) -> None:
         self.progress.stop()
 
-    def found(self, files: int, final: bool = False) -> None:
-        self.progress.update(self.task, description="scanning", count=f"{files} files found")
-        if final or files == 0:
-            self.progress.refresh()  # this frame is shown however fast the scan was
+    def show(self, job: JobProgress) -> None:
+        begun = job.stage != self.stage
+        if begun:
+            self._begin(job)
+        if job.stage == "scanning":
+            self.progress.update(self.task, count=f"{job.found} files found")
+        elif job.stage == "indexing" and job.total is not None:
+            self.rate.update(job.processed)
+            self.progress.update(
+                self.task,
+                completed=job.processed,
+                count=f"{job.processed}/{job.total}",
+                rate=self.rate.per_second,
+                left=self.rate.seconds_left(job.total - job.processed),
+            )
+        if begun:
+            self.progress.refresh()  # each stage is drawn at once, so even a quick scan shows its count
 
-    def loading(self, what: str) -> None:
-        self.progress.update(self.task, description=f"loading {what}", count="")
-        self.progress.refresh()
-
-    def indexing(self, total: int) -> None:
-        self.rate.start()
-        self.progress.reset(self.task, description="indexing", total=total, completed=0, count=f"0/{total}")
-        self.progress.refresh()
-
-    def advanced(self, processed: int, total: int) -> None:
-        self.rate.update(processed)
-        self.progress.update(
-            self.task, total=total, completed=processed, count=f"{processed}/{total}",
-            rate=self.rate.per_second, left=self.rate.seconds_left(total - processed),
-        )
+    def _begin(self, job: JobProgress) -> None:
+        self.stage = job.stage
+        if job.stage == "scanning":
+            self.progress.update(self.task, description="scanning")
+        elif job.stage == "loading":
+            self.progress.update(self.task, description="loading the model", count=f"{job.found} files found")
+        elif job.stage == "indexing":
+            self.rate.start(job.processed)
+            self.progress.reset(
+                self.task,
+                description="indexing",
+                total=job.total,
+                completed=job.processed,
+                count=f"{job.processed}/{job.total}",
+                rate=None,
+                left=None,
+            )

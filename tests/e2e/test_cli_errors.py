@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import solid, tone
 from tests.e2e.runner import error_lines, xmodal, xmodal_in_terminal
 
@@ -32,7 +30,6 @@ def test_an_error_is_one_line_in_a_pipe_and_in_a_narrow_terminal(tmp_path: Path)
     assert [line for line in shown.splitlines() if str(missing) in line], shown  # the whole path on one line
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: a missing path exits 0 and creates an empty store")
 def test_indexing_a_missing_path_exits_2_and_creates_no_store(
     tmp_path: Path, corpus: Path, tiny_clip_spec: str
 ) -> None:
@@ -45,7 +42,6 @@ def test_indexing_a_missing_path_exits_2_and_creates_no_store(
     assert not store.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: an empty manifest exits 0 and creates an empty store")
 def test_an_empty_manifest_exits_2_and_creates_no_store(tmp_path: Path, tiny_clip_spec: str) -> None:
     manifest = tmp_path / "empty.jsonl"
     manifest.write_text("\n")
@@ -56,7 +52,6 @@ def test_an_empty_manifest_exits_2_and_creates_no_store(tmp_path: Path, tiny_cli
     assert not store.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: a job where every file failed exits 0")
 def test_a_job_where_every_file_failed_exits_1(tmp_path: Path, tiny_clip_spec: str) -> None:
     manifest = tmp_path / "bad.jsonl"
     manifest.write_text(json.dumps({"path": "gone.png"}) + "\nnot json\n" + json.dumps({"path": "gone.wav"}) + "\n")
@@ -77,9 +72,6 @@ def test_a_job_where_every_file_failed_exits_1(tmp_path: Path, tiny_clip_spec: s
     assert some_good.returncode == 0, some_good.stderr
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 11: an unreachable pretrained tag prints a 210-line traceback and exits 1"
-)
 def test_a_pretrained_tag_without_the_model_hub_is_one_line_naming_the_local_file_alternative(
     tmp_path: Path, corpus: Path
 ) -> None:
@@ -92,7 +84,6 @@ def test_a_pretrained_tag_without_the_model_hub_is_one_line_naming_the_local_fil
     assert not store.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: blank queries and query files are not checked before the model loads")
 def test_queries_are_checked_before_the_model_loads(tmp_path: Path, broken_model_store: Path) -> None:
     store = broken_model_store
     model_error = xmodal("search", "--store", store, "--text", "a cow", cwd=tmp_path)

@@ -9,8 +9,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
-
 from tests.e2e.conftest import Indexed
 from tests.e2e.runner import command, environment, error_lines, xmodal
 
@@ -39,7 +37,6 @@ def read_until(process: subprocess.Popen, marker: str, timeout: float) -> list[s
     return lines
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: serve announces its URL before it binds the port")
 def test_serve_is_listening_when_it_announces_the_url(tmp_path: Path, indexed: Indexed) -> None:
     port = free_port()
     server = subprocess.Popen(
@@ -61,9 +58,6 @@ def test_serve_is_listening_when_it_announces_the_url(tmp_path: Path, indexed: I
         server.wait(timeout=30)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 11: a taken port is found after the model loads, in a traceback-like log, exit 1"
-)
 def test_serve_on_a_taken_port_fails_at_once_in_one_line(tmp_path: Path, broken_model_store: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

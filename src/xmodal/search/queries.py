@@ -6,6 +6,7 @@ import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from xmodal import modalities
 from xmodal.search.results import SearchMode
@@ -57,8 +58,15 @@ class QueryPart(BaseModel):
 
 class _BatchQuery(QueryOptions):
     qid: str | int | None = None
-    text: str | None = Field(None, min_length=1)
+    text: str | None = None
     item: int | str | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _some_words(cls, text: str | None) -> str | None:
+        if text is not None and not text.strip():
+            raise PydanticCustomError("empty_text", "the text query is empty: give some words to search for")
+        return text
 
     @model_validator(mode="after")
     def _exactly_one_input(self) -> "_BatchQuery":

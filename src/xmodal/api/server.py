@@ -1,0 +1,48 @@
+"""Running the app over HTTP: the listening socket is bound first, so a taken port is one clear error
+before anything loads, and the URL announced afterwards already accepts connections."""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+from fastapi import FastAPI
+
+from xmodal.errors import Conflict, Invalid, Unavailable
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port and listening (port 0: a free one); Conflict when the port is taken."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        raise Invalid(f"cannot listen on {host!r}: {error.strerror}") from None
+    listener = socket.socket(family, kind, protocol)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a restart need not wait out TIME_WAIT
+    try:
+        listener.bind(address)
+        listener.listen(2048)
+    except OSError as error:
+        listener.close()
+        if error.errno == errno.EADDRINUSE:
+            raise Conflict(
+                f"port {port} on {host} is in use (another server?); choose another with --port or XMODAL_PORT"
+            ) from None
+        raise Unavailable(f"cannot listen on {host} port {port}: {error.strerror or error}") from None
+    return listener
+
+
+def url(listener: socket.socket) -> str:
+    host, port = listener.getsockname()[:2]
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+def serve(app: FastAPI, listener: socket.socket) -> None:
+    """Serve until interrupted (Ctrl+C, SIGTERM); the app logs each request, so uvicorn's access log is off."""
+    import uvicorn
+
+    host, port = listener.getsockname()[:2]
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
+    uvicorn.Server(config).run(sockets=[listener])
