@@ -318,14 +318,15 @@ def serve(
     device: Optional[str] = DEVICE,
 ) -> None:
     """Serve the search API (and its docs at /docs) over HTTP."""
-    from xmodal.api import create_app
-    from xmodal.api.server import listen, serve, url
-    from xmodal.engine import Engine
+    from xmodal.listener import listen, url
 
     with user_errors():
         settings = load_settings(store=store, host=host, port=port, device=device)
         listener = listen(settings.host, settings.port)  # first: a taken port fails before anything loads
         try:
+            from xmodal.api import create_app
+            from xmodal.engine import Engine
+
             engine = Engine.open(settings)
             engine.load()  # the model too, so that the URL below answers at once
             application = create_app(settings, engine)
@@ -333,8 +334,12 @@ def serve(
             listener.close()
             raise
     err.print(f"xmodal: serving {settings.store} at {url(listener)}  (API docs: /docs)", markup=False)
-    with engine:
-        serve(application, listener)
+    import uvicorn
+
+    bound_host, bound_port = listener.getsockname()[:2]
+    config = uvicorn.Config(application, host=bound_host, port=bound_port, log_level="info", access_log=False)
+    with engine:  # the app logs each request itself: no uvicorn access log
+        uvicorn.Server(config).run(sockets=[listener])
 
 
 @app.command()

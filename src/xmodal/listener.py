@@ -1,12 +1,11 @@
-"""Running the app over HTTP: the listening socket is bound first, so a taken port is one clear error
-before anything loads, and the URL announced afterwards already accepts connections."""
+"""The server's listening socket, bound before anything else loads (stdlib only: `xmodal serve`
+imports this before the API), so a taken port is one clear error at once, and the URL announced
+afterwards already accepts connections."""
 
 from __future__ import annotations
 
 import errno
 import socket
-
-from fastapi import FastAPI
 
 from xmodal.errors import Conflict, Invalid, Unavailable
 
@@ -37,12 +36,3 @@ def listen(host: str, port: int) -> socket.socket:
 def url(listener: socket.socket) -> str:
     host, port = listener.getsockname()[:2]
     return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
-
-
-def serve(app: FastAPI, listener: socket.socket) -> None:
-    """Serve until interrupted (Ctrl+C, SIGTERM); the app logs each request, so uvicorn's access log is off."""
-    import uvicorn
-
-    host, port = listener.getsockname()[:2]
-    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
-    uvicorn.Server(config).run(sockets=[listener])
