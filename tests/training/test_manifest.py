@@ -75,3 +75,16 @@ def test_cli_commands_have_help(command: str) -> None:
     result = CliRunner().invoke(app, [command, "--help"])
     assert result.exit_code == 0
     assert "--holdout-category" in result.output and "--seed" in result.output
+
+
+def test_a_held_out_source_trains_nowhere_and_is_its_own_split() -> None:
+    records = [
+        Record("a/dog", text="A dog.", source="tuxpaint"),
+        Record("b/dog", text="a dog", source="opensfx"),  # same caption group as the Tux Paint dog
+        Record("b/rain", text="Rain.", source="opensfx"),
+        Record("a/cat", text="A cat.", source="tuxpaint"),
+    ]
+    split = split_records(records, test_fraction=0.0, val_fraction=0.0, holdout_sources={"opensfx"})
+    assert [r.concept for r in split.source] == ["b/dog", "b/rain"]
+    assert [r.concept for r in split.train] == ["a/cat"]  # the dog's twin is neither trained on nor scored
+    assert split.sizes()["source"] == 2

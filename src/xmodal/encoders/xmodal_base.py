@@ -3,7 +3,8 @@
 Text: sentence-transformers all-MiniLM-L6-v2; its 384-d space is the shared space.
 Image: EfficientNet-Lite0; its ImageNet probabilities weight embeddings of the class names (the
 zero-training bridge) and a trained adapter on its 1280-d features adds what ImageNet lacks.
-Audio: aiSFX sound-effect embeddings through a trained head.
+Audio: YAMNet's AudioSet class scores weight embeddings of the 521 class names (the audio twin
+of the image bridge), and a trained adapter on YAMNet's and aiSFX's features adds the rest.
 The heads live in one small safetensors file (`xmodal.encoders.xmodal_heads`; `xmodal train`
 builds it), and the towers stay frozen.
 """
@@ -11,6 +12,7 @@ builds it), and the towers stay frozen.
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Sequence
@@ -19,7 +21,7 @@ import torch
 from PIL import Image
 
 from xmodal.compat import ensure_imports
-from xmodal.encoders import aisfx, efficientnet_lite
+from xmodal.encoders import aisfx, efficientnet_lite, yamnet
 from xmodal.encoders.base import Encoder, Modality, ModelInfo, batched
 from xmodal.encoders.media import Audio
 from xmodal.encoders.registry import ModelSpec
@@ -53,22 +55,52 @@ def image_features(
 
 
 def audio_features(
-    net: aisfx.AisfxEmbeddingNet,
-    frontend: aisfx.AisfxFrontend,
-    clips: Sequence[Audio],
-    pooling: str,
-    device: torch.device,
+    towers: Sequence[str], loaded: "AudioTowers", clips: Sequence[Audio], pooling: str, device: torch.device
 ) -> torch.Tensor:
-    """Clips -> pooled aiSFX features: [n, 512] for "mean", [n, 1024] for "meanmax"."""
-    waveforms = [resample_for_aisfx(torch.from_numpy(clip.samples), clip.sample_rate) for clip in clips]
-    return aisfx.embed_waveforms(net, frontend, waveforms, device, pool=pooling)
+    """Clips -> the audio head's input: each tower's pooled features, concatenated in `towers` order.
+    "yamnet": [n, 521 + 2048] (mean class scores, then mean and max embeddings); "aisfx": [n, 1024]
+    for "meanmax" ([n, 512] for "mean")."""
+    parts = []
+    for tower in towers:
+        if tower == "yamnet":
+            waveforms = [resample(torch.from_numpy(c.samples), c.sample_rate, yamnet.SAMPLE_RATE) for c in clips]
+            scores, embeddings = yamnet.embed_clips(loaded.yamnet, waveforms, device, pool="meanmax")
+            parts += [scores, embeddings]
+        elif tower == "aisfx":
+            waveforms = [resample_for_aisfx(torch.from_numpy(clip.samples), clip.sample_rate) for clip in clips]
+            parts.append(aisfx.embed_waveforms(loaded.aisfx, loaded.aisfx_frontend, waveforms, device, pool=pooling))
+        else:
+            raise ValueError(f"unknown audio tower {tower!r}; choose from: yamnet, aisfx")
+    return torch.cat(parts, dim=-1)
 
 
 def resample_for_aisfx(samples: torch.Tensor, rate: int) -> torch.Tensor:
     return resample(samples, rate, aisfx.SAMPLE_RATE)
 
 
+class AudioTowers:
+    """The audio towers, each loaded on first use."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+
+    @cached_property
+    def yamnet(self) -> yamnet.YamnetNet:
+        return yamnet.load_yamnet().to(self.device).eval()
+
+    @cached_property
+    def aisfx(self) -> aisfx.AisfxEmbeddingNet:
+        return aisfx.load_aisfx().to(self.device)
+
+    @cached_property
+    def aisfx_frontend(self) -> aisfx.AisfxFrontend:
+        return aisfx.AisfxFrontend().to(self.device)
+
+
 class XmodalBase(Encoder):
+    """Towers load lazily: a text query loads MiniLM only; images and sounds load their towers on
+    their first encode. The identity (name, version with the heads' digest) needs none of them."""
+
     def __init__(self, spec: ModelSpec, device: torch.device, batch_size: int) -> None:
         path = heads_path(spec)
         if not path.is_file():
@@ -80,16 +112,19 @@ class XmodalBase(Encoder):
             raise ValueError(f"heads file {path} has no image head")
         self.device = device
         self.batch_size = batch_size
-        self.text_tower = load_text_tower(device)
-        self.image_tower = efficientnet_lite.load_efficientnet_lite0().to(device)
-        modalities: tuple[Modality, ...] = ("text", "image")
-        if self.heads.audio is not None:
-            self.audio_net = aisfx.load_aisfx().to(device)
-            self.audio_frontend = aisfx.AisfxFrontend().to(device)
-            modalities += ("audio",)
+        self.audio_towers = AudioTowers(device)
+        modalities: tuple[Modality, ...] = ("text", "image") + (("audio",) if self.heads.audio is not None else ())
         # The heads' digest is part of the version, so a store refuses vectors from retrained heads.
         version = f"{spec.version}+{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
         self.info = ModelInfo(spec.name, version, DIM, modalities, spec.name)
+
+    @cached_property
+    def text_tower(self):
+        return load_text_tower(self.device)
+
+    @cached_property
+    def image_tower(self) -> efficientnet_lite.EfficientNetLite0:
+        return efficientnet_lite.load_efficientnet_lite0().to(self.device)
 
     def _encode_text(self, texts: Sequence[str]) -> torch.Tensor:
         return self.text_tower.encode(
@@ -103,6 +138,11 @@ class XmodalBase(Encoder):
         return self.heads.image(features, self.image_tower._fc(features))
 
     def _encode_audio(self, clips: Sequence[Audio]) -> torch.Tensor:
-        pooling = self.heads.audio.config.pooling
-        features = audio_features(self.audio_net, self.audio_frontend, clips, pooling, self.device)
+        config = self.heads.audio.config
+        features = torch.cat(
+            [
+                audio_features(config.towers, self.audio_towers, chunk, config.pooling, self.device)
+                for chunk in batched(clips, self.batch_size)
+            ]
+        )
         return self.heads.audio(features)

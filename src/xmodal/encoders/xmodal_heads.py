@@ -3,8 +3,10 @@
 Image: the zero-training bridge (top-k ImageNet probabilities times embeddings of the class
 names) plus a residual adapter on the 1280-d EfficientNet features. The adapter's last layer
 starts at zero, so an untrained head is exactly the bridge and training only adds to it.
-Audio: standardised aiSFX features (mean, or mean and max, over ~2 s blocks) through a linear
-map or a small MLP. Text needs no head: the MiniLM space is the shared space.
+Audio, the same shape: the YAMNet bridge (its top-k AudioSet class scores times embeddings of
+the class names) plus a residual adapter, starting at zero, on the standardised features of the
+audio towers (YAMNet's scores and embeddings, aiSFX's block features). Heads of format 2 (aiSFX
+through an adapter, no bridge) still load. Text needs no head: the MiniLM space is the shared space.
 
 A heads file is safetensors: each head's tensors under `image.` / `audio.`, and its config as
 JSON in the file's metadata (`format`, `image`, `audio`), so a file describes itself.
@@ -25,7 +27,9 @@ from torch import Tensor, nn
 
 from xmodal.files import atomic_write
 
-HEADS_FORMAT = "xmodal-heads/2"
+HEADS_FORMAT = "xmodal-heads/3"
+READABLE_FORMATS = ("xmodal-heads/2", HEADS_FORMAT)
+AudioTower = Literal["yamnet", "aisfx"]
 Adapter = Literal["none", "linear", "mlp"]
 
 
@@ -43,12 +47,19 @@ class ImageHeadConfig:
 
 @dataclass(frozen=True)
 class AudioHeadConfig:
+    """`towers` say which features are concatenated, in order: "yamnet" gives 521 mean class scores
+    then 2048 pooled embeddings (mean, max), "aisfx" 1024 (mean, max; 512 with pooling "mean").
+    With `num_classes` > 0 the first `num_classes` features are YAMNet's scores and feed the bridge."""
+
     feature_dim: int = 1024
     dim: int = 384
     pooling: Literal["mean", "meanmax"] = "meanmax"
     adapter: Adapter = "linear"
     hidden: int = 512
     dropout: float = 0.1
+    towers: tuple[AudioTower, ...] = ("aisfx",)
+    num_classes: int = 0
+    top_k: int = 10
 
 
 def _adapter(kind: Adapter, features: int, hidden: int, out: int, dropout: float) -> nn.Module | None:
@@ -77,6 +88,20 @@ class _Standardise(nn.Module):
         return (features - self.mean) / self.scale
 
 
+def _top_k_bridge(probs: Tensor, class_embeddings: Tensor, top_k: int) -> Tensor:
+    """The top-k class probabilities (unlikely classes add only noise) times the class embeddings."""
+    top = probs.topk(min(top_k, probs.shape[-1]), dim=-1)
+    sparse = torch.zeros_like(probs).scatter_(-1, top.indices, top.values)
+    return F.normalize(sparse @ class_embeddings, dim=-1)
+
+
+def _zero_last_layer(adapter: nn.Module | None) -> None:
+    """An adapter that starts at zero: the untrained head is exactly its bridge."""
+    if adapter is not None:
+        nn.init.zeros_(adapter[-1].weight)
+        nn.init.zeros_(adapter[-1].bias)
+
+
 class ImageHead(nn.Module):
     def __init__(self, config: ImageHeadConfig) -> None:
         super().__init__()
@@ -84,16 +109,11 @@ class ImageHead(nn.Module):
         self.class_embeddings = nn.Parameter(torch.zeros(config.num_classes, config.dim))
         self.standardise = _Standardise(config.feature_dim)
         self.adapter = _adapter(config.adapter, config.feature_dim, config.hidden, config.dim, config.dropout)
-        if self.adapter is not None:
-            nn.init.zeros_(self.adapter[-1].weight)
-            nn.init.zeros_(self.adapter[-1].bias)
+        _zero_last_layer(self.adapter)
 
     def bridge(self, logits: Tensor) -> Tensor:
-        """Top-k ImageNet probabilities (unlikely classes add only noise) times the class embeddings."""
         probs = torch.softmax(logits / self.config.temperature, dim=-1)
-        top = probs.topk(min(self.config.top_k, probs.shape[-1]), dim=-1)
-        sparse = torch.zeros_like(probs).scatter_(-1, top.indices, top.values)
-        return F.normalize(sparse @ self.class_embeddings, dim=-1)
+        return _top_k_bridge(probs, self.class_embeddings, self.config.top_k)
 
     def forward(self, features: Tensor, logits: Tensor) -> Tensor:
         """[n, 1280] features and [n, 1000] ImageNet logits -> [n, 384] (not normalised)."""
@@ -106,15 +126,26 @@ class ImageHead(nn.Module):
 class AudioHead(nn.Module):
     def __init__(self, config: AudioHeadConfig) -> None:
         super().__init__()
-        if config.adapter == "none":
-            raise ValueError("an audio head needs an adapter (linear or mlp): aiSFX has no link to text without one")
+        if config.adapter == "none" and not config.num_classes:
+            raise ValueError("an audio head without the YAMNet bridge needs an adapter (linear or mlp)")
         self.config = config
+        bridged = config.num_classes > 0
+        self.class_embeddings = nn.Parameter(torch.zeros(config.num_classes, config.dim)) if bridged else None
         self.standardise = _Standardise(config.feature_dim)
         self.adapter = _adapter(config.adapter, config.feature_dim, config.hidden, config.dim, config.dropout)
+        if self.class_embeddings is not None:
+            _zero_last_layer(self.adapter)
+
+    def bridge(self, features: Tensor) -> Tensor:
+        """YAMNet's (sigmoid) class scores are already probabilities, one per class."""
+        return _top_k_bridge(features[:, : self.config.num_classes], self.class_embeddings, self.config.top_k)
 
     def forward(self, features: Tensor) -> Tensor:
-        """[n, feature_dim] pooled aiSFX features -> [n, 384] (not normalised)."""
-        return self.adapter(self.standardise(features))
+        """[n, feature_dim] pooled tower features -> [n, 384] (not normalised)."""
+        out = self.bridge(features) if self.class_embeddings is not None else 0
+        if self.adapter is not None:
+            out = out + self.adapter(self.standardise(features))
+        return out
 
 
 @dataclass
@@ -152,7 +183,7 @@ def load_heads(path: Path, device: torch.device | str = "cpu") -> Heads:
     with safe_open(str(path), framework="pt") as handle:
         metadata = handle.metadata() or {}
         tensors = {name: handle.get_tensor(name) for name in handle.keys()}
-    if metadata.get("format") != HEADS_FORMAT:
+    if metadata.get("format") not in READABLE_FORMATS:
         raise ValueError(
             f"{path} is not an {HEADS_FORMAT} heads file (format {metadata.get('format')!r}); "
             "rebuild it with `xmodal train`"
@@ -162,7 +193,8 @@ def load_heads(path: Path, device: torch.device | str = "cpu") -> Heads:
         image = ImageHead(ImageHeadConfig(**json.loads(metadata["image"])))
         image.load_state_dict(_prefixed(tensors, "image."))
     if "audio" in metadata:
-        audio = AudioHead(AudioHeadConfig(**json.loads(metadata["audio"])))
+        config = json.loads(metadata["audio"])
+        audio = AudioHead(AudioHeadConfig(**{**config, "towers": tuple(config.get("towers", ("aisfx",)))}))
         audio.load_state_dict(_prefixed(tensors, "audio."))
     return Heads(image, audio, metadata).to(torch.device(device))
 

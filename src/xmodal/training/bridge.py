@@ -3,8 +3,9 @@
 Each ImageNet class becomes the mean MiniLM embedding of a few phrasings of its name and its
 WordNet synonyms; an image is then its (top-k) class probabilities times those embeddings. No
 training at all: it is the image head's starting point and the baseline `xmodal eval` reports.
-Audio has no such link (aiSFX has no class names). The bridge alone, with a closed-form ridge
-audio head, is `xmodal train --epochs 0 --image-adapter none --audio-init ridge`.
+Sounds get the same bridge through YAMNet's 521 AudioSet classes (`audioset_class_embeddings`):
+the audio head's starting point. The bridges alone are `xmodal train --epochs 0 --image-adapter none
+--audio-adapter none`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Callable, Sequence
 import torch
 
 from xmodal.compat import ensure_imports
-from xmodal.encoders.xmodal_heads import Heads, ImageHead, ImageHeadConfig
+from xmodal.encoders.xmodal_heads import AudioHead, AudioHeadConfig, Heads, ImageHead, ImageHeadConfig
 
 CLASS_TEMPLATES = ("{}", "a {}", "a photo of a {}", "a drawing of a {}")
+SOUND_TEMPLATES = ("{}", "the sound of {}", "{} sound")
 Embed = Callable[[Sequence[str]], torch.Tensor]  # phrases -> [n, 384] unit-norm
 
 
@@ -62,11 +64,35 @@ def imagenet_class_embeddings(embed: Embed) -> torch.Tensor:
     return torch.nn.functional.normalize(primary + synonyms, dim=-1)
 
 
-def bridge_heads(class_embeddings: torch.Tensor, feature_dim: int = 1280) -> Heads:
-    """Image head = the bridge alone (no adapter); no audio head."""
-    config = ImageHeadConfig(
-        feature_dim=feature_dim, num_classes=class_embeddings.shape[0], dim=class_embeddings.shape[1], adapter="none"
-    )
-    head = ImageHead(config)
-    head.class_embeddings.data.copy_(class_embeddings)
-    return Heads(head.eval(), None, {"kind": "zero-training bridge"})
+def audioset_class_embeddings(embed: Embed) -> torch.Tensor:
+    """[521, 384]: each AudioSet class name ("Dog", "Bark", "Church bell") in sound phrasings.
+    Names with alternatives ("Run, walk") count every alternative."""
+    from xmodal.encoders import yamnet
+
+    names = [[part.strip() for part in name.split(",") if part.strip()] for name in yamnet.class_names()]
+    return mean_phrase_embeddings(embed, [[n.lower() for n in row] for row in names], SOUND_TEMPLATES)
+
+
+def bridge_heads(
+    image_classes: torch.Tensor | None, audio_classes: torch.Tensor | None = None, audio_feature_dim: int = 0
+) -> Heads:
+    """The bridges alone (no adapters): ImageNet classes for images, AudioSet classes for sounds
+    (`audio_feature_dim`: the width of the cached audio features, YAMNet's scores first)."""
+    image = audio = None
+    if image_classes is not None:
+        image = ImageHead(
+            ImageHeadConfig(num_classes=image_classes.shape[0], dim=image_classes.shape[1], adapter="none")
+        )
+        image.class_embeddings.data.copy_(image_classes)
+    if audio_classes is not None:
+        audio = AudioHead(
+            AudioHeadConfig(
+                feature_dim=audio_feature_dim or audio_classes.shape[0],
+                dim=audio_classes.shape[1],
+                adapter="none",
+                towers=("yamnet",),
+                num_classes=audio_classes.shape[0],
+            )
+        )
+        audio.class_embeddings.data.copy_(audio_classes)
+    return Heads(image, audio, {"kind": "zero-training bridge"}).to(torch.device("cpu"))

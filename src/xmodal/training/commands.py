@@ -20,6 +20,9 @@ HOLDOUT = typer.Option(
     None, "--holdout", help="file of concepts (one per line) never trained on; they and their caption twins are test"
 )
 CATEGORY = typer.Option(None, "--holdout-category", help="a source category held out whole (its own evaluation set)")
+SOURCES = typer.Option(
+    None, "--holdout-source", help="a data set (a record's source) held out whole: the 'source' split; repeatable"
+)
 TEST_FRACTION = typer.Option(
     0.15, "--test-fraction", min=0.0, max=1.0, help="share of caption groups held out for testing"
 )
@@ -48,11 +51,16 @@ def _split(
     test_fraction: float,
     val_fraction: float,
     seed: int,
+    sources: Optional[List[str]] = None,
 ):
     from xmodal.training.manifest import read_manifests, split_records
 
     concepts = {line.split("#", 1)[0].strip() for line in holdout.read_text().splitlines()} - {""} if holdout else set()
-    return split_records(read_manifests(manifests), concepts, category, test_fraction, val_fraction, seed)
+    records = read_manifests(manifests)
+    unknown = set(sources or ()) - {record.source for record in records}
+    if unknown:
+        raise ValueError(f"--holdout-source {', '.join(sorted(unknown))}: no record of the manifests has that source")
+    return split_records(records, concepts, category, test_fraction, val_fraction, seed, set(sources or ()))
 
 
 def _extractor(device: str, seed: int, progress: Progress):
@@ -72,6 +80,12 @@ def _class_embeddings(extractor) -> "object":
     return imagenet_class_embeddings(extractor.texts)
 
 
+def _audio_class_embeddings(extractor) -> "object":
+    from xmodal.training.bridge import audioset_class_embeddings
+
+    return audioset_class_embeddings(extractor.texts)
+
+
 def train(
     manifests: List[Path] = MANIFESTS,
     out: Path = typer.Option(..., "--out", help="heads file to write (safetensors)"),
@@ -82,6 +96,7 @@ def train(
     ),
     holdout: Optional[Path] = HOLDOUT,
     holdout_category: Optional[str] = CATEGORY,
+    holdout_source: Optional[List[str]] = SOURCES,
     test_fraction: float = TEST_FRACTION,
     val_fraction: float = VAL_FRACTION,
     epochs: int = typer.Option(
@@ -96,25 +111,37 @@ def train(
         2, "--image-views", min=1, help="cached views per image: the clean one plus augmented ones"
     ),
     audio_views: int = typer.Option(
-        16, "--audio-views", min=1, help="cached views per sound: the clean one plus augmented ones"
+        8, "--audio-views", min=1, help="cached views per sound: the clean one plus augmented ones"
     ),
     image_adapter: str = typer.Option(
         "mlp", "--image-adapter", help="none (bridge only), linear or mlp, on the 1280-d features"
     ),
     image_hidden: int = typer.Option(512, "--image-hidden", min=1),
-    audio_adapter: str = typer.Option("linear", "--audio-adapter", help="linear or mlp"),
+    image_head: Optional[Path] = typer.Option(
+        None, "--image-head", help="keep this heads file's image head as it is and train the audio head only"
+    ),
+    audio_towers: str = typer.Option(
+        "yamnet,aisfx", "--audio-towers", help="audio features, in order: yamnet and/or aisfx, comma-separated"
+    ),
+    audio_adapter: str = typer.Option(
+        "linear", "--audio-adapter", help="none (the YAMNet bridge alone), linear or mlp, on the towers' features"
+    ),
     audio_hidden: int = typer.Option(512, "--audio-hidden", min=1),
+    audio_top_k: int = typer.Option(10, "--audio-top-k", min=1, help="AudioSet classes the bridge mixes"),
     audio_init: str = typer.Option(
-        "ridge", "--audio-init", help="ridge (closed-form start, linear adapter only) or random"
+        "zero",
+        "--audio-init",
+        help="zero (the YAMNet bridge plus an adapter starting at zero), ridge (closed-form linear start, "
+        "no bridge) or random (no bridge)",
     ),
     dropout: float = typer.Option(
         0.5, "--dropout", min=0.0, max=0.9, help="dropout in the adapters (and on their inputs)"
     ),
     audio_lr_scale: float = typer.Option(
-        0.0,
+        1.0,
         "--audio-lr-scale",
         min=0.0,
-        help="audio head's learning rate relative to --lr; 0 keeps its closed-form start",
+        help="audio head's learning rate relative to --lr; 0 keeps its start",
     ),
     train_class_embeddings: bool = typer.Option(
         False, "--train-class-embeddings", help="also tune the bridge's ImageNet class embeddings"
@@ -132,7 +159,7 @@ def train(
     """
     import torch
 
-    from xmodal.encoders.xmodal_heads import save_heads
+    from xmodal.encoders.xmodal_heads import load_heads, save_heads
     from xmodal.training.data import load_features
     from xmodal.training.features import cache_root
     from xmodal.training.trainer import TrainConfig, train_heads
@@ -148,8 +175,11 @@ def train(
         audio_views=audio_views,
         image_adapter=image_adapter,
         image_hidden=image_hidden,
+        audio_towers=tuple(tower.strip() for tower in audio_towers.split(",") if tower.strip()),
         audio_adapter=audio_adapter,
         audio_hidden=audio_hidden,
+        audio_top_k=audio_top_k,
+        freeze_image=image_head is not None,
         dropout=dropout,
         train_class_embeddings=train_class_embeddings,
         audio_init=audio_init,
@@ -161,15 +191,22 @@ def train(
     torch.manual_seed(seed)
     try:
         config.validate()
-        split = _split(manifests, holdout, holdout_category, test_fraction, val_fraction, seed)
+        split = _split(manifests, holdout, holdout_category, test_fraction, val_fraction, seed, holdout_source)
+        frozen_image = load_heads(image_head).image if image_head else None
+        if image_head and frozen_image is None:
+            raise ValueError(f"{image_head} has no image head")
     except (OSError, ValueError) as error:
         err.print(f"xmodal: error: {error}", highlight=False)
         raise typer.Exit(2) from None
+    if frozen_image is not None:  # only sounds train: image-text pairs would cost features and teach nothing
+        split.train = [record for record in split.train if record.audio]
+        split.val = [record for record in split.val if record.audio]
     err.print(f"split by caption group: {split.sizes()}", highlight=False)
     with _progress() as progress:
         extractor = _extractor(device, seed, progress)
         table = load_features(split.train + split.val, extractor, image_views, audio_views)
-        classes = _class_embeddings(extractor) if table.image else None
+        classes = _class_embeddings(extractor) if table.image and frozen_image is None else None
+        audio_classes = _audio_class_embeddings(extractor) if table.audio and config.audio_bridge else None
     for failure in extractor.failures[:20]:
         err.print(f"skipped {failure.path}: {failure.reason}", highlight=False, markup=False)
     featured = time.perf_counter()
@@ -187,7 +224,17 @@ def train(
             report(log)
 
         folder = checkpoints or cache_root().parent / "runs" / out.stem / "checkpoints"
-        heads, history = train_heads(config, split.train, split.val, table, classes, folder, on_epoch=epoch_done)
+        heads, history = train_heads(
+            config,
+            split.train,
+            split.val,
+            table,
+            classes,
+            folder,
+            on_epoch=epoch_done,
+            audio_classes=audio_classes,
+            image_head=frozen_image,
+        )
     finished = time.perf_counter()
     best = (
         max(history, key=lambda log: log.val_r10) if history and history[0].val else (history[-1] if history else None)
@@ -201,6 +248,8 @@ def train(
             {
                 "holdout": str(holdout) if holdout else None,
                 "holdout_category": holdout_category,
+                "holdout_source": holdout_source or [],
+                "image_head": image_head.name if image_head else None,
                 "test_fraction": test_fraction,
                 "val_fraction": val_fraction,
                 "seed": seed,
@@ -228,9 +277,12 @@ def evaluate(
     compare: Optional[List[str]] = typer.Option(
         None, "--compare", help="NAME=HEADS.safetensors: another heads file as an extra column; repeatable"
     ),
-    split: str = typer.Option("all", "--split", help="which records to evaluate: all, train, val, test or category"),
+    split: str = typer.Option(
+        "all", "--split", help="which records to evaluate: all, train, val, test, category or source"
+    ),
     holdout: Optional[Path] = HOLDOUT,
     holdout_category: Optional[str] = CATEGORY,
+    holdout_source: Optional[List[str]] = SOURCES,
     test_fraction: float = TEST_FRACTION,
     val_fraction: float = VAL_FRACTION,
     seed: int = SEED,
@@ -249,13 +301,14 @@ def evaluate(
     from xmodal.training.bridge import bridge_heads
     from xmodal.training.data import embed_items, load_features
     from xmodal.training.evaluate import build_report, eval_items, fell_back, report_markdown, write_report
+    from xmodal.training.manifest import SPLITS
 
-    if split not in ("all", "train", "val", "test", "category"):
-        err.print(f"xmodal: error: unknown split {split!r}; choose one of: all, train, val, test, category")
+    if split not in ("all", *SPLITS):
+        err.print(f"xmodal: error: unknown split {split!r}; choose one of: all, {', '.join(SPLITS)}")
         raise typer.Exit(2)
     try:
-        parts = _split(manifests, holdout, holdout_category, test_fraction, val_fraction, seed)
-        records = parts.train + parts.val + parts.test + parts.category if split == "all" else getattr(parts, split)
+        parts = _split(manifests, holdout, holdout_category, test_fraction, val_fraction, seed, holdout_source)
+        records = [r for name in SPLITS for r in getattr(parts, name)] if split == "all" else getattr(parts, split)
         systems_heads = {
             name_: load_heads(Path(path_)) for name_, _, path_ in (item.partition("=") for item in compare or [])
         }
@@ -270,11 +323,11 @@ def evaluate(
     with _progress() as progress:
         extractor = _extractor(device, seed, progress)
         table = load_features(records, extractor, 1, 1)
-        systems = (
-            {"bridge (zero-training)": embed_items(bridge_heads(_class_embeddings(extractor)), items, table)}
-            if table.image
-            else {}
+        bridges = bridge_heads(
+            _class_embeddings(extractor) if table.image else None,
+            _audio_class_embeddings(extractor) if table.audio else None,
         )
+        systems = {"bridges (zero-training)": embed_items(bridges, items, table)}
         for label, other in systems_heads.items():
             systems[label] = embed_items(other, items, table)
         systems["model" if model is None else model] = (
@@ -292,6 +345,7 @@ def evaluate(
         "seed": seed,
         "holdout": str(holdout) if holdout else None,
         "holdout_category": holdout_category,
+        "holdout_source": holdout_source or [],
         "scored_as_random": {k: v for k, v in notes.items() if v},
     }
     json_path, md_path = write_report(report, out, name or split, context, notes)

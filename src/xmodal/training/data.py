@@ -31,6 +31,22 @@ def phrasings(record: Record, modality: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+# A table's audio features hold every tower, in this order; a head takes the slices of its own towers.
+TABLE_AUDIO_TOWERS = ("yamnet", "aisfx")
+AUDIO_TOWER_DIMS = {"yamnet": 521 + 2048, "aisfx": 1024}
+
+
+def select_audio_towers(features: Tensor, towers: Sequence[str]) -> Tensor:
+    """[..., all towers] -> [..., `towers` in their order]; features of another width pass as they are."""
+    offsets, start = {}, 0
+    for tower in TABLE_AUDIO_TOWERS:
+        offsets[tower] = (start, start + AUDIO_TOWER_DIMS[tower])
+        start += AUDIO_TOWER_DIMS[tower]
+    if features.shape[-1] != start or tuple(towers) == TABLE_AUDIO_TOWERS:
+        return features
+    return torch.cat([features[..., slice(*offsets[tower])] for tower in towers], dim=-1)
+
+
 @dataclass
 class FeatureTable:
     """Cached features by item: texts by string, media by path ([views, dim] each)."""
@@ -60,7 +76,10 @@ def load_features(
     )
     if texts:
         table.text = dict(zip(texts, extractor.texts(texts)))
-    for modality, views, extract in (("image", image_views, extractor.images), ("audio", audio_views, extractor.audio)):
+    def sounds(paths, views):
+        return extractor.audio_towers(TABLE_AUDIO_TOWERS, paths, views)
+
+    for modality, views, extract in (("image", image_views, extractor.images), ("audio", audio_views, sounds)):
         paths = list(dict.fromkeys(getattr(r, modality) for r in records if getattr(r, modality)))
         if paths:
             vectors, ok = extract(paths, views)
@@ -84,6 +103,8 @@ def embed_items(heads: Heads, items: EvalItems, table: FeatureTable) -> Embeddin
         vectors = np.full((len(keys), head.config.dim), np.nan, dtype=np.float32)
         if any(present):
             features = torch.stack([getattr(table, modality)[key][0] for key, ok in zip(keys, present) if ok])
+            if modality == "audio":
+                features = select_audio_towers(features, head.config.towers)
             head.eval()
             with torch.no_grad():
                 embedded = head(features, table.image_logits(features)) if modality == "image" else head(features)

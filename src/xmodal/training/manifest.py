@@ -99,9 +99,13 @@ class Split:
     val: list[Record] = field(default_factory=list)
     test: list[Record] = field(default_factory=list)
     category: list[Record] = field(default_factory=list)  # the held-out source category
+    source: list[Record] = field(default_factory=list)  # the held-out data sets, whole
 
     def sizes(self) -> dict[str, int]:
-        return {name: len(getattr(self, name)) for name in ("train", "val", "test", "category")}
+        return {name: len(getattr(self, name)) for name in SPLITS}
+
+
+SPLITS = ("train", "val", "test", "category", "source")
 
 
 def split_records(
@@ -111,14 +115,19 @@ def split_records(
     test_fraction: float = 0.15,
     val_fraction: float = 0.1,
     seed: int = 0,
+    holdout_sources: frozenset[str] | set[str] = frozenset(),
 ) -> Split:
     """Whole groups go to one side. Groups of `holdout_concepts` are always test; groups that touch
-    `holdout_category` train nowhere, and that category's records form their own evaluation set."""
+    `holdout_category` or a source of `holdout_sources` train nowhere, and that category's and those
+    sources' records form their own evaluation sets."""
     held_groups = {record.group for record in records if record.concept in holdout_concepts}
     category_groups = {record.group for record in records if holdout_category and record.category == holdout_category}
+    category_groups |= {record.group for record in records if record.source in holdout_sources}
     split = Split()
     for record in records:
-        if holdout_category and record.category == holdout_category:
+        if record.source in holdout_sources:
+            split.source.append(record)
+        elif holdout_category and record.category == holdout_category:
             split.category.append(record)
         elif record.group in category_groups:
             continue  # a twin of a held-out-category concept: neither trained on nor scored

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from xmodal.encoders.xmodal_heads import AudioHead, AudioHeadConfig, Heads, ImageHead, ImageHeadConfig, save_heads
-from xmodal.training.data import FeatureTable, embed_items, phrasings
+from xmodal.training.data import TABLE_AUDIO_TOWERS, FeatureTable, embed_items, phrasings, select_audio_towers
 from xmodal.training.evaluate import eval_items, score_system
 from xmodal.training.loss import ContrastiveLoss
 from xmodal.training.manifest import Record
@@ -37,16 +37,21 @@ class TrainConfig:
     temperature: float = 0.07
     learn_temperature: bool = True
     image_views: int = 2
-    audio_views: int = 16
+    audio_views: int = 8
     image_adapter: str = "mlp"
     image_hidden: int = 512
+    audio_towers: tuple[str, ...] = ("yamnet", "aisfx")
     audio_adapter: str = "linear"
     audio_hidden: int = 512
+    audio_top_k: int = 10
     dropout: float = 0.5
     train_class_embeddings: bool = False
-    audio_init: str = "ridge"  # or "random"
+    # zero: the YAMNet bridge plus an adapter that starts at zero (needs "yamnet" first in audio_towers);
+    # ridge: closed-form linear start (no bridge); random: a plain adapter (no bridge)
+    audio_init: str = "zero"
     ridge_alpha: float = 10.0
-    audio_lr_scale: float = 0.0  # the audio head's learning rate relative to --lr (0: keep its closed-form start)
+    audio_lr_scale: float = 1.0  # the audio head's learning rate relative to --lr (0: keep its start)
+    freeze_image: bool = False  # keep a given image head as it is and train the audio head only
     caption_bank: bool = True
     weight_image_text: float = 1.0
     weight_audio_text: float = 1.0
@@ -57,18 +62,29 @@ class TrainConfig:
     def validate(self) -> None:
         choices = {
             "image_adapter": ("none", "linear", "mlp"),
-            "audio_adapter": ("linear", "mlp"),
-            "audio_init": ("ridge", "random"),
+            "audio_adapter": ("none", "linear", "mlp"),
+            "audio_init": ("zero", "ridge", "random"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(
                     f"unknown {name.replace('_', '-')} {getattr(self, name)!r}; choose one of: {', '.join(allowed)}"
                 )
-        if self.audio_lr_scale <= 0 and self.audio_init != "ridge":
+        unknown = [tower for tower in self.audio_towers if tower not in ("yamnet", "aisfx")]
+        if unknown or not self.audio_towers or len(set(self.audio_towers)) != len(self.audio_towers):
+            raise ValueError(f"audio towers {','.join(self.audio_towers)!r}: give yamnet and/or aisfx, once each")
+        if self.audio_init == "zero" and self.audio_towers[0] != "yamnet":
+            raise ValueError("--audio-init zero starts at the YAMNet bridge: list yamnet first in --audio-towers")
+        if self.audio_init != "zero" and self.audio_adapter == "none":
+            raise ValueError("--audio-adapter none is the YAMNet bridge alone: it needs --audio-init zero")
+        if self.audio_lr_scale <= 0 and self.audio_init == "random":
             raise ValueError(
-                "an audio head that starts random must train: give --audio-lr-scale > 0, or --audio-init ridge"
+                "an audio head that starts random must train: give --audio-lr-scale > 0, or --audio-init zero/ridge"
             )
+
+    @property
+    def audio_bridge(self) -> bool:
+        return self.audio_init == "zero"
 
 
 @dataclass
@@ -124,11 +140,21 @@ def _pick(rows: list[Tensor], index: Sequence[int], rng: random.Random) -> Tenso
 
 
 def build_heads(
-    config: TrainConfig, train: Sequence[Record], table: FeatureTable, class_embeddings: Tensor | None
+    config: TrainConfig,
+    train: Sequence[Record],
+    table: FeatureTable,
+    class_embeddings: Tensor | None,
+    audio_classes: Tensor | None = None,
+    image_head: ImageHead | None = None,
 ) -> tuple[ImageHead | None, AudioHead | None]:
+    """New heads at their starting points; `image_head` (with config.freeze_image) is kept as given."""
     image = audio = None
     images = [table.image[r.image][0] for r in train if r.image in table.image]
-    if images and class_embeddings is not None:
+    if config.freeze_image:
+        if image_head is None:
+            raise ValueError("freezing the image head needs one: give --image-head HEADS.safetensors")
+        image = image_head.eval().requires_grad_(False)
+    elif images and class_embeddings is not None:
         image = ImageHead(
             ImageHeadConfig(
                 feature_dim=images[0].shape[0],
@@ -145,6 +171,8 @@ def build_heads(
     sounds = [table.audio[r.audio] for r in train if r.audio in table.audio]
     if sounds:
         dim = next(iter(table.text.values())).shape[0]
+        if config.audio_bridge and audio_classes is None:
+            raise ValueError("the YAMNet bridge needs the AudioSet class embeddings")
         audio = AudioHead(
             AudioHeadConfig(
                 feature_dim=sounds[0].shape[1],
@@ -152,8 +180,14 @@ def build_heads(
                 adapter=config.audio_adapter,  # type: ignore[arg-type]
                 hidden=config.audio_hidden,
                 dropout=config.dropout,
+                towers=tuple(config.audio_towers),  # type: ignore[arg-type]
+                num_classes=audio_classes.shape[0] if config.audio_bridge else 0,
+                top_k=config.audio_top_k,
             )
         )
+        if audio.class_embeddings is not None:
+            audio.class_embeddings.data.copy_(audio_classes)
+            audio.class_embeddings.requires_grad_(config.train_class_embeddings)
         audio.standardise.fit(torch.cat(sounds))
         if config.audio_init == "ridge" and config.audio_adapter == "linear":
             _ridge_init(audio, train, table, config.ridge_alpha)
@@ -188,13 +222,19 @@ def train_heads(
     checkpoints: Path | None = None,
     on_step: Callable[[], None] | None = None,
     on_epoch: Callable[[EpochLog], None] | None = None,
+    audio_classes: Tensor | None = None,
+    image_head: ImageHead | None = None,
 ) -> tuple[Heads, list[EpochLog]]:
     config.validate()
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
+    if table.audio and tuple(config.audio_towers) != TABLE_AUDIO_TOWERS:
+        table = replace(
+            table, audio={path: select_audio_towers(v, config.audio_towers) for path, v in table.audio.items()}
+        )
     group_ids = {group: i for i, group in enumerate(dict.fromkeys(r.group for r in train))}
-    image, audio = build_heads(config, train, table, class_embeddings)
-    image_text = _rows(train, table, group_ids, "image", "text") if image else _Pairs()
+    image, audio = build_heads(config, train, table, class_embeddings, audio_classes, image_head)
+    image_text = _rows(train, table, group_ids, "image", "text") if image and not config.freeze_image else _Pairs()
     audio_text = _rows(train, table, group_ids, "audio", "text") if audio else _Pairs()
     image_audio = _rows(train, table, group_ids, "image", "audio") if image and audio else _Pairs()
     bank = _caption_bank(train, table, group_ids)
@@ -227,7 +267,7 @@ def train_heads(
     history: list[EpochLog] = []
     best: tuple[float, dict] | None = None
     for epoch in range(1, config.epochs + 1):
-        _set_train(image, audio, True)
+        _set_train(None if config.freeze_image else image, audio, True)
         order = {
             name: _epoch_order(len(rows), steps, config.batch_size, rng)
             for name, rows in (("image_text", image_text), ("audio_text", audio_text), ("image_audio", image_audio))
