@@ -45,6 +45,18 @@ def ranks(queries: np.ndarray, candidates: np.ndarray, gold: list[int]) -> np.nd
     return np.array([(scores[row] > scores[row, answer]).sum() for row, answer in enumerate(gold)])
 
 
+def test_towers_load_only_when_their_modality_is_asked_for() -> None:
+    fresh = load_model("xmodal-base", torch.device("cpu"))
+    assert fresh.info.modalities == ("text", "image", "audio")  # the identity needs no tower
+    fresh.encode_text(["a dog"])
+    loaded = set(vars(fresh)) | set(vars(fresh.audio_towers))
+    assert "text_tower" in loaded
+    assert not loaded & {"image_tower", "yamnet", "aisfx", "aisfx_frontend"}
+    fresh.encode_audio([load_audio(SAMPLES / "corpus" / "sounds" / "dog.ogg", 30)])
+    assert "image_tower" not in vars(fresh)
+    assert set(fresh.heads.audio.config.towers) <= set(vars(fresh.audio_towers))
+
+
 def test_contract_unit_norm_float32(embedded, model) -> None:
     assert model.info.modalities == ("text", "image", "audio") and model.info.dim == 384
     card = next(card for card in describe_models() if card.name == "xmodal-base")  # what `xmodal models` says

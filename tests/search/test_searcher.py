@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import solid, tone
 from xmodal.encoders import load_audio, load_image
+from xmodal.encoders.calibration import Calibration
 from xmodal.indexer import IndexJob, collect_sources
 from xmodal.search import ItemNotFound, Searcher
 from xmodal.search.batch import run_batch
@@ -66,3 +67,24 @@ def test_batch_queries_keep_order_and_report_bad_lines(searcher, settings, tmp_p
 
 def names_of(record: dict) -> list[str]:
     return [result["path"].rsplit("/", 1)[-1] for result in record["results"]]
+
+
+def test_a_calibrated_model_interleaves_kinds_by_standing_above_their_background(searcher, encoder) -> None:
+    """Raw cosine puts the red picture first for the query "red"; a calibration saying that text->image
+    cosines run high (background 0.9 +- 0.1) and text->text ones low (0.0 +- 0.1) puts the red text, far
+    above its background, first. Scores stay cosines."""
+    raw = searcher.search_text("red", ["image", "text"], k=2)
+    assert names(raw) == ["red.png", "red.txt"]
+    encoder.calibration = Calibration({("text", "image"): (0.9, 0.1), ("text", "text"): (0.0, 0.1)})
+    calibrated = searcher.search_text("red", ["image", "text"], k=2)
+    assert names(calibrated) == ["red.txt", "red.png"]
+    assert {hit.id: hit.score for hit in calibrated} == {hit.id: hit.score for hit in raw}
+    # a kind the calibration does not cover: raw order, as before
+    assert names(searcher.search_text("red", ["image", "text", "audio"], k=1)) == ["red.png"]
+
+
+def test_calibration_round_trips_through_the_heads_metadata() -> None:
+    calibration = Calibration({("audio", "text"): (0.12, 0.05), ("text", "image"): (0.2, 0.08)})
+    again = Calibration.from_json(calibration.to_json())
+    assert again == calibration and again.standardise("audio", "text", 0.22) == pytest.approx(2.0)
+    assert Calibration.from_json(None).covers("text", ["image"]) is False

@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from xmodal import modalities
+from xmodal.encoders.calibration import Calibration
 from xmodal.encoders.media import Audio
 from xmodal.errors import Invalid
 
@@ -36,6 +37,7 @@ class UnsupportedModality(Invalid):
 
 class Encoder(ABC):
     info: ModelInfo
+    calibration: Calibration = Calibration()  # none: mixed result kinds are ordered by raw cosine
 
     @abstractmethod
     def _encode_text(self, texts: Sequence[str]) -> torch.Tensor: ...

@@ -23,6 +23,7 @@ from PIL import Image
 from xmodal.compat import ensure_imports
 from xmodal.encoders import aisfx, efficientnet_lite, yamnet
 from xmodal.encoders.base import Encoder, Modality, ModelInfo, batched
+from xmodal.encoders.calibration import Calibration
 from xmodal.encoders.media import Audio
 from xmodal.encoders.registry import ModelSpec
 from xmodal.encoders.resample import resample
@@ -113,6 +114,7 @@ class XmodalBase(Encoder):
         self.device = device
         self.batch_size = batch_size
         self.audio_towers = AudioTowers(device)
+        self.calibration = Calibration.from_json(self.heads.metadata.get("calibration"))
         modalities: tuple[Modality, ...] = ("text", "image") + (("audio",) if self.heads.audio is not None else ())
         # The heads' digest is part of the version, so a store refuses vectors from retrained heads.
         version = f"{spec.version}+{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"

@@ -31,19 +31,19 @@ class Searcher:
         self.encoder = encoder
 
     def search_text(self, text: str, modalities: Sequence[str] | None = None, k: int = 10) -> list[Hit]:
-        return self.search_vector(self.encoder.encode_text([text])[0], modalities, k)
+        return self.search_vector(self.encoder.encode_text([text])[0], modalities, k, query_kind="text")
 
     def search_image(self, image: Image.Image, modalities: Sequence[str] | None = None, k: int = 10) -> list[Hit]:
-        return self.search_vector(self.encoder.encode_image([image])[0], modalities, k)
+        return self.search_vector(self.encoder.encode_image([image])[0], modalities, k, query_kind="image")
 
     def search_audio(self, audio: Audio, modalities: Sequence[str] | None = None, k: int = 10) -> list[Hit]:
-        return self.search_vector(self.encoder.encode_audio([audio])[0], modalities, k)
+        return self.search_vector(self.encoder.encode_audio([audio])[0], modalities, k, query_kind="audio")
 
     def search_item(self, reference: int | str, modalities: Sequence[str] | None = None, k: int = 10) -> list[Hit]:
         """More like a stored item (by id, or by external id); the item itself is left out."""
         item = self.find_item(reference)
         vector = self.store.vectors(item.modality).vector(item.id)
-        return self.search_vector(vector, modalities, k, exclude=item.id)
+        return self.search_vector(vector, modalities, k, exclude=item.id, query_kind=item.modality)
 
     def find_item(self, reference: int | str) -> Item:
         item = self.store.find(reference)
@@ -52,11 +52,16 @@ class Searcher:
         return item
 
     def search_vector(
-        self, vector: np.ndarray, modalities: Sequence[str] | None, k: int, exclude: int | None = None
+        self,
+        vector: np.ndarray,
+        modalities: Sequence[str] | None,
+        k: int,
+        exclude: int | None = None,
+        query_kind: str | None = None,
     ) -> list[Hit]:
-        """Search each target modality's index and merge by score."""
-        ranked = self._vector_ranked(vector, modalities, k, None, set() if exclude is None else {exclude}, None)
-        return self._hydrate(ranked)
+        """Search each target modality's index and merge (calibrated across kinds when the model can)."""
+        excluded = set() if exclude is None else {exclude}
+        return self._hydrate(self._vector_ranked(vector, modalities, k, None, excluded, None, query_kind))
 
     def search(self, query: Query) -> Page:
         """A full query: weighted parts, filters, min score, a page of results, vector/keyword/hybrid."""
@@ -70,7 +75,8 @@ class Searcher:
         if query.mode in ("vector", "hybrid"):
             vector = self.query_vector(query.parts)
             min_score = query.min_score if query.mode == "vector" else None
-            rankings.append(self._vector_ranked(vector, query.modalities, depth, where, exclude, min_score))
+            kind = self._query_kind(query.parts)
+            rankings.append(self._vector_ranked(vector, query.modalities, depth, where, exclude, min_score, kind))
         if query.mode in ("keyword", "hybrid"):
             include, unwanted = query.keyword_texts()
             if query.mode == "keyword" and not include:
@@ -93,6 +99,15 @@ class Searcher:
             return vectors[0]
         return combine(vectors, [part.weight for part in parts])
 
+    def _query_kind(self, parts: Sequence[Part]) -> str | None:
+        """The kind of a one-input query (what calibration needs); None for a mix."""
+        if len(parts) != 1 or parts[0].weight <= 0:
+            return None
+        part = parts[0]
+        if part.text is not None:
+            return "text"
+        return part.modality if part.media is not None else self.find_item(part.item).modality  # type: ignore[arg-type]
+
     def _part_vector(self, part: Part) -> np.ndarray:
         if part.text is not None:
             return self.encoder.encode_text([part.text])[0]
@@ -109,13 +124,21 @@ class Searcher:
         where: Filters | None,
         exclude: set[int],
         min_score: float | None,
+        query_kind: str | None = None,
     ) -> list[tuple[float, int]]:
+        """(cosine, id) pairs, best first. Several result kinds are interleaved by the model's
+        calibration where it covers them (see xmodal.encoders.calibration), else by raw cosine."""
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        scored: list[tuple[float, int]] = []
-        for modality in modalities or MODALITIES:
-            scored += self._modality_ranked(modality, query, need, where, exclude, min_score)
-        scored.sort(key=lambda pair: (-pair[0], pair[1]))
-        return scored[:need]
+        targets = list(modalities or MODALITIES)
+        calibration = self.encoder.calibration
+        calibrated = len(targets) > 1 and calibration.covers(query_kind, targets)
+        keyed: list[tuple[float, float, int]] = []
+        for modality in targets:
+            for score, item_id in self._modality_ranked(modality, query, need, where, exclude, min_score):
+                key = calibration.standardise(query_kind, modality, score) if calibrated else score  # type: ignore[arg-type]
+                keyed.append((key, score, item_id))
+        keyed.sort(key=lambda row: (-row[0], row[2]))
+        return [(score, item_id) for _, score, item_id in keyed[:need]]
 
     def _modality_ranked(
         self,

@@ -160,7 +160,9 @@ def train(
     import torch
 
     from xmodal.encoders.xmodal_heads import load_heads, save_heads
-    from xmodal.training.data import load_features
+    from xmodal.training.calibrate import fit_calibration
+    from xmodal.training.data import embed_items, load_features
+    from xmodal.training.evaluate import eval_items
     from xmodal.training.features import cache_root
     from xmodal.training.trainer import TrainConfig, train_heads
 
@@ -235,6 +237,8 @@ def train(
             audio_classes=audio_classes,
             image_head=frozen_image,
         )
+    fitted = split.train + split.val
+    calibration = fit_calibration(eval_items(fitted), embed_items(heads, eval_items(fitted), table))
     finished = time.perf_counter()
     best = (
         max(history, key=lambda log: log.val_r10) if history and history[0].val else (history[-1] if history else None)
@@ -257,6 +261,7 @@ def train(
             }
         ),
         "best_epoch": str(best.epoch if best else 0),
+        "calibration": calibration.to_json(),
         "seconds": json.dumps({"features": round(featured - started, 1), "training": round(finished - featured, 1)}),
     }
     save_heads(out, heads.image, heads.audio, metadata)
