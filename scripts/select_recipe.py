@@ -28,6 +28,8 @@ RECIPES: dict[str, dict] = {
     "bridge only (no training)": {"audio_adapter": "none", "epochs": 0},
     "default (linear residual, yamnet+aisfx)": {},
     "mlp residual": {"audio_adapter": "mlp"},
+    "linear residual x0.5": {"audio_residual_scale": 0.5},
+    "mlp residual x0.5": {"audio_adapter": "mlp", "audio_residual_scale": 0.5},
     "linear residual, yamnet only": {"audio_towers": ("yamnet",)},
     "linear residual, lr x0.3": {"audio_lr_scale": 0.3},
     "linear residual, dropout 0.2": {"dropout": 0.2},

@@ -128,6 +128,9 @@ def train(
     ),
     audio_hidden: int = typer.Option(512, "--audio-hidden", min=1),
     audio_top_k: int = typer.Option(10, "--audio-top-k", min=1, help="AudioSet classes the bridge mixes"),
+    audio_residual_scale: float = typer.Option(
+        1.0, "--audio-residual-scale", min=0.0, max=1.0, help="shrink the trained audio residual towards the bridge"
+    ),
     audio_init: str = typer.Option(
         "zero",
         "--audio-init",
@@ -181,6 +184,7 @@ def train(
         audio_adapter=audio_adapter,
         audio_hidden=audio_hidden,
         audio_top_k=audio_top_k,
+        audio_residual_scale=audio_residual_scale,
         freeze_image=image_head is not None,
         dropout=dropout,
         train_class_embeddings=train_class_embeddings,

@@ -52,6 +52,9 @@ class TrainConfig:
     ridge_alpha: float = 10.0
     audio_lr_scale: float = 1.0  # the audio head's learning rate relative to --lr (0: keep its start)
     freeze_image: bool = False  # keep a given image head as it is and train the audio head only
+    # the trained audio residual is shrunk by this factor at the end (1: as trained): between the
+    # bridge, which knows every AudioSet class, and the residual, which knows the training sources
+    audio_residual_scale: float = 1.0
     caption_bank: bool = True
     weight_image_text: float = 1.0
     weight_audio_text: float = 1.0
@@ -319,6 +322,10 @@ def train_heads(
             on_epoch(log)
     if best is not None:
         _restore(image, audio, best[1])
+    if audio is not None and audio.class_embeddings is not None and audio.adapter is not None:
+        with torch.no_grad():
+            audio.adapter[-1].weight.mul_(config.audio_residual_scale)
+            audio.adapter[-1].bias.mul_(config.audio_residual_scale)
     _set_train(image, audio, False)
     return Heads(image, audio, {}), history
 
