@@ -3,6 +3,7 @@
 #   scripts/setup.sh          CPU machine: pins the CPU builds of torch (constraints-cpu.txt)
 #   XMODAL_GPU=1 scripts/setup.sh   CUDA machine: CUDA torch wheels and faiss-gpu
 #   XMODAL_BROWSER=1 scripts/setup.sh   also Debian's chromium for the browser test (scripts/test.sh asks)
+#   XMODAL_POSTGRES=1 scripts/setup.sh  also Debian's PostgreSQL server for the PostgreSQL store tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,17 @@ if [ "${XMODAL_BROWSER:-0}" = 1 ] && [ ! -x /usr/bin/chromium ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else
     echo "note: /usr/bin/chromium is missing and this is not root with apt-get: the browser test will be skipped" >&2
+  fi
+fi
+# The store, keyword, filter and CLI tests also run on a throwaway PostgreSQL server (tests/postgres.py:
+# initdb + pg_ctl on a temp folder). Without the server binaries those tests are skipped, saying so.
+if [ "${XMODAL_POSTGRES:-0}" = 1 ] && ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Debian's PostgreSQL server for the PostgreSQL tests"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "note: PostgreSQL's initdb is missing and this is not root with apt-get: the PostgreSQL tests will be skipped" >&2
   fi
 fi
 echo "xmodal installed in $(pwd)/.venv ($(python -c 'import xmodal; print(xmodal.__version__)'))"

@@ -89,3 +89,24 @@ def tiny_clip_spec(tmp_path_factory) -> str:
     weights = folder / "tiny.safetensors"
     save_file({name: tensor.contiguous() for name, tensor in model.state_dict().items()}, str(weights))
     return f"open_clip:{config}@{weights}"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server for the whole session (tests/postgres.py), or a skip saying what is missing."""
+    from tests.postgres import PostgresServer, missing_parts
+
+    missing = missing_parts()
+    if missing:
+        pytest.skip(f"PostgreSQL tests skipped: {missing}")
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request) -> str | None:
+    """Each database the metadata may live in: None (SQLite in the store folder) or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("postgres").new_database()

@@ -11,6 +11,7 @@ from typing import Any, Iterable, Iterator, List, Optional, TextIO
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from xmodal import modalities
@@ -40,6 +41,9 @@ def setting(name: str, *flags: str, help: str, default: str | None = None, **rul
 
 
 STORE = setting("store", "--store", help="store directory")
+DATABASE = setting(
+    "database_url", "--db", help="metadata database URL (postgresql://...)", default="SQLite in the store directory"
+)
 DEVICE = setting("device", "--device", help="auto, cpu or cuda")
 MODALITY = typer.Option(
     None,
@@ -57,7 +61,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except XmodalError as error:
-        err.print(f"[red]xmodal: error:[/red] {error}", highlight=False)
+        err.print(f"[red]xmodal: error:[/red] {escape(str(error))}", highlight=False)  # '[postgres]' is no markup
         raise typer.Exit(2) from None
 
 
@@ -76,6 +80,7 @@ def index(
         ..., metavar="PATH...", help="directories (walked recursively), media or text files, or .jsonl manifests"
     ),
     store: Optional[Path] = STORE,
+    db: Optional[str] = DATABASE,
     model: Optional[str] = setting(
         "model",
         "--model",
@@ -101,6 +106,7 @@ def index(
     with user_errors():
         settings = load_settings(
             store=store,
+            database_url=db,
             model=model,
             device=device,
             batch_size=batch_size,
@@ -141,13 +147,14 @@ def _print_summary(summary, store: Path) -> None:
 @app.command()
 def check(
     store: Optional[Path] = STORE,
+    db: Optional[str] = DATABASE,
     repair: bool = typer.Option(False, "--repair", help="fix what can be fixed and say what was done"),
 ) -> None:
     """Verify that the database and the index files agree (ids, counts, dimension, model); exit 1 if not."""
     from xmodal.engine import Engine
 
     with user_errors():
-        settings = load_settings(store=store)
+        settings = load_settings(store=store, database_url=db)
         report = Engine(settings).check(repair)
     for problem in report.found:
         typer.echo(f"problem: {problem}")
@@ -159,13 +166,13 @@ def check(
 
 
 @app.command()
-def upgrade(store: Optional[Path] = STORE) -> None:
+def upgrade(store: Optional[Path] = STORE, db: Optional[str] = DATABASE) -> None:
     """Bring a store's database schema up to this xmodal's version (readers refuse an older one)."""
     from xmodal.engine import Engine
     from xmodal.store.schema import SCHEMA_VERSION
 
     with user_errors():
-        settings = load_settings(store=store)
+        settings = load_settings(store=store, database_url=db)
         applied = Engine(settings).upgrade()
     done = f"upgraded (applied {', '.join(applied)})" if applied else "already current"
     typer.echo(f"{settings.store}: schema {SCHEMA_VERSION}, {done}")
@@ -174,6 +181,7 @@ def upgrade(store: Optional[Path] = STORE) -> None:
 @app.command()
 def info(
     store: Optional[Path] = STORE,
+    db: Optional[str] = DATABASE,
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
     failed: bool = typer.Option(False, "--failed", help="list the files that could not be indexed, and why"),
 ) -> None:
@@ -181,7 +189,7 @@ def info(
     from xmodal.engine import Engine
 
     with user_errors():
-        with Engine(load_settings(store=store)) as engine:
+        with Engine(load_settings(store=store, database_url=db)) as engine:
             if failed:
                 _print_failures(engine.failures(), as_json)
                 return
@@ -218,6 +226,7 @@ def _print_failures(items: list, as_json: bool) -> None:
 @app.command()
 def search(
     store: Optional[Path] = STORE,
+    db: Optional[str] = DATABASE,
     text: Optional[str] = typer.Option(None, "--text", help="query text"),
     image: Optional[Path] = typer.Option(None, "--image", help="query image file"),
     audio: Optional[Path] = typer.Option(None, "--audio", help="query audio file"),
@@ -233,7 +242,7 @@ def search(
     from xmodal.search import BatchQuery
 
     with user_errors():
-        settings = load_settings(store=store, device=device)
+        settings = load_settings(store=store, database_url=db, device=device)
     given = {
         name: value
         for name, value in (("text", text), ("image", image), ("audio", audio), ("item", item))
@@ -313,6 +322,7 @@ def _shorten(text: str, width: int, keep_end: bool = False) -> str:
 @app.command()
 def serve(
     store: Optional[Path] = STORE,
+    db: Optional[str] = DATABASE,
     host: Optional[str] = setting("host", "--host", help="interface to listen on"),
     port: Optional[int] = setting("port", "--port", help="port (0: any free one)"),
     device: Optional[str] = DEVICE,
@@ -321,7 +331,7 @@ def serve(
     from xmodal.listener import listen, url
 
     with user_errors():
-        settings = load_settings(store=store, host=host, port=port, device=device)
+        settings = load_settings(store=store, database_url=db, host=host, port=port, device=device)
         listener = listen(settings.host, settings.port)  # first: a taken port fails before anything loads
         try:
             from xmodal.api import create_app

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="XMODAL_", extra="ignore")
 
     store: Path = Field(Path("xmodal-store"), description="store directory (SQLite + FAISS)")
+    database_url: str | None = Field(
+        None,
+        description="metadata database as an SQLAlchemy URL (e.g. postgresql+psycopg://user@host/db); "
+        "default: SQLite in the store directory",
+    )
     model: str | None = Field(
         None, description="model name or open_clip:ARCH@PRETRAINED; default: the store's, else xmodal-base"
     )

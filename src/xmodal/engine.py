@@ -70,9 +70,13 @@ class Engine:
         return self._store.directory if self._store is not None else Path(self.settings.store)
 
     @property
+    def _database(self) -> str | None:
+        return self.settings.database_url
+
+    @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store.open(self.settings.store)
+            self._store = Store.open(self.settings.store, database_url=self.settings.database_url)
         return self._store
 
     @property
@@ -129,7 +133,9 @@ class Engine:
     def delete(self, item_id: int) -> None:
         """Remove an item's row and vector (its file stays); Conflict while a job writes the store."""
         self.item(item_id)
-        store = Store.open(self.directory, self.store.model, writable=True, repair=False)
+        store = Store.open(
+            self.directory, self.store.model, writable=True, repair=False, database_url=self._database
+        )
         try:
             store.remove([item_id])
         finally:
@@ -165,13 +171,15 @@ class Engine:
             if not isinstance(source, Skipped):
                 progress.found += 1
                 report(progress)
-        if not progress.found and not (prune and Store.recorded_spec(self.directory)):
+        if not progress.found and not (prune and Store.recorded_spec(self.directory, self._database)):
             raise Invalid(_nothing_to_index(paths, [note for note in found if isinstance(note, Skipped)]))
         progress.stage = "loading"
         report(progress)
         encoder = self._encoder_for(self._index_spec())
         identity, backend = encoder.info.identity(), settings.vector_backend
-        store = Store.open(self.directory, identity, writable=True, vector_backend=backend)
+        store = Store.open(
+            self.directory, identity, writable=True, vector_backend=backend, database_url=self._database
+        )
         try:
             job = IndexJob(store, encoder, settings, on_item=lambda _label: _advance(progress, report))
             progress.stage, progress.total, progress.summary = "indexing", progress.found, job.summary  # live counts
@@ -182,7 +190,10 @@ class Engine:
 
     def _index_spec(self) -> str:
         """The model for a job: the one asked for, else the store's own, else the one given (or the default)."""
-        recorded = self._store.model["spec"] if self._store is not None else Store.recorded_spec(self.directory)
+        if self._store is not None:
+            recorded = self._store.model["spec"]
+        else:
+            recorded = Store.recorded_spec(self.directory, self._database)
         return self.settings.model or recorded or (self._encoder.info.spec if self._encoder else DEFAULT_MODEL)
 
     # --- operations ---------------------------------------------------------------------------
@@ -196,7 +207,7 @@ class Engine:
 
     def check(self, repair: bool = False) -> CheckReport:
         """Do the database and the vector files agree? Takes the writer lock: no job may write meanwhile."""
-        store = Store.open(self.directory, writable=True, repair=False)
+        store = Store.open(self.directory, writable=True, repair=False, database_url=self._database)
         try:
             report = CheckReport(store.verify())
             if report.found and repair:
@@ -210,7 +221,7 @@ class Engine:
     def upgrade(self) -> list[str]:
         """Bring the store's database schema to this xmodal's (any writer's open does it too); returns
         the revisions applied. Takes the writer lock."""
-        store = Store.open(self.directory, writable=True, repair=False)
+        store = Store.open(self.directory, writable=True, repair=False, database_url=self._database)
         store.close()
         return store.upgraded
 
@@ -223,6 +234,7 @@ class Engine:
         vectors_device = type(store.vectors(store.modalities[0])).device()
         return {
             "store": str(self.directory),
+            "database": store.database,
             "model": store.model,
             "model_description": describe_model(store.model),
             "schema_version": store.info("schema_version"),

@@ -11,10 +11,13 @@ from tests.conftest import solid
 from xmodal.indexer import IndexJob, collect_sources
 from xmodal.search import Filters, Part, Query, QueryError, Searcher
 from xmodal.search.composite import combine, reciprocal_rank_fusion
+from xmodal.store import Store
 
 
 @pytest.fixture
-def searcher(corpus, store, encoder, settings) -> Searcher:
+def searcher(corpus, encoder, settings, database_url) -> Searcher:
+    """A searcher over a store whose metadata live in each database (filters are SQL on both)."""
+    store = Store.open(settings.store, encoder.info.identity(), writable=True, database_url=database_url)
     for number in range(30):  # many reds, so that a filter passing one blue forces a deeper FAISS search
         solid(corpus / "img" / f"red-{number:02d}.png", (250 - number, 0, 0))
     IndexJob(store, encoder, settings).run(collect_sources([corpus]))

@@ -6,8 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from xmodal.errors import Invalid, Unavailable
 
 DATABASE_NAME = "xmodal.db"
+DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}  # psycopg 3: the postgres extra
 
 
 def default_url(directory: Path) -> str:
@@ -15,10 +20,22 @@ def default_url(directory: Path) -> str:
 
 
 def connect(url: str) -> Engine:
-    """An engine for `url`, with the settings its dialect needs here."""
-    if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    """An engine for `url`, with the settings its dialect needs here; a plain postgresql:// URL means psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise Invalid(f"database URL {url!r} is not an SQLAlchemy URL (like postgresql://user@host/db)") from None
+    parsed = parsed.set(drivername=DRIVERS.get(parsed.drivername, parsed.drivername))
+    if parsed.get_backend_name() != "sqlite":
+        try:
+            return create_engine(parsed, pool_pre_ping=True)
+        except (ImportError, NoSuchModuleError) as error:
+            shown = parsed.render_as_string(hide_password=True)
+            raise Invalid(
+                f"database {shown}: its driver is not installed ({error}); "
+                "for PostgreSQL: pip install 'xmodal[postgres]'"
+            ) from None
+    engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
     def _pragmas(connection: Any, _record: Any) -> None:
@@ -32,4 +49,14 @@ def connect(url: str) -> Engine:
 
 
 def holds_a_store(engine: Engine) -> bool:
-    return inspect(engine).has_table("store_info")
+    """Whether the database has a store's tables; an unreachable server is one line saying so."""
+    try:
+        return inspect(engine).has_table("store_info")
+    except OperationalError as error:
+        shown = engine.url.render_as_string(hide_password=True)
+        reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+        raise DatabaseUnavailable(f"cannot reach the database {shown}: {reason}") from None
+
+
+class DatabaseUnavailable(Unavailable):
+    pass

@@ -6,12 +6,14 @@ as it is; the store evaluates it (`Store.allowed_ids`, `Store.keyword_search`)."
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from typing import Any, Iterable, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import LargeBinary, String, and_, cast, func, literal, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -77,8 +79,9 @@ class Filters(BaseModel):
         return all(value is None for value in self.model_dump().values())
 
 
-def condition(filters: Filters | None) -> ColumnElement[bool] | None:
-    """The filters as a SQLAlchemy condition on Item, or None when nothing is filtered."""
+def condition(filters: Filters | None, dialect: str = "sqlite") -> ColumnElement[bool] | None:
+    """The filters as a SQLAlchemy condition on Item for a database dialect ('sqlite', 'postgresql'),
+    or None when nothing is filtered."""
     if filters is None or filters.is_empty():
         return None
     parts: list[Any] = []
@@ -87,7 +90,7 @@ def condition(filters: Filters | None) -> ColumnElement[bool] | None:
         prefix = os.fsencode(filters.path_prefix)
         parts.append(func.substr(raw_path, 1, len(prefix)) == literal(prefix, LargeBinary))
     if filters.extension:
-        as_text = cast(raw_path, String)
+        as_text = _path_text(raw_path, dialect)
         parts.append(or_(*(as_text.ilike(f"%{extension}") for extension in filters.extension)))  # '.JPG' is '.jpg'
 
     for column, low, high in (
@@ -99,13 +102,24 @@ def condition(filters: Filters | None) -> ColumnElement[bool] | None:
         if high is not None:
             parts.append(column <= high)
     for key, value in (filters.metadata or {}).items():
-        parts.append(_metadata_value(key, value))
+        parts.append(_metadata_value(key, value, dialect))
     return and_(*parts)
 
 
-def _metadata_value(key: str, value: MetadataValue) -> ColumnElement[bool]:
+def _path_text(raw_path: Any, dialect: str) -> ColumnElement[str]:
+    """The stored path bytes as text an extension can be matched against. PostgreSQL casts bytea to
+    its hex form, so there the bytes are escaped instead (ASCII stays itself, other bytes become \\ooo,
+    which no plain extension matches), and no file name makes the query fail as UTF-8 decoding would."""
+    if dialect == "postgresql":
+        return func.encode(raw_path, literal("escape"))
+    return cast(raw_path, String)
+
+
+def _metadata_value(key: str, value: MetadataValue, dialect: str) -> ColumnElement[bool]:
     """metadata[key] == value, compared as the value's JSON type (SQLAlchemy renders the JSON path)."""
     field = Item.__table__.c.metadata[key]
+    if dialect == "postgresql":  # casting ->> text to a number fails on the rows where it is a word: compare JSON
+        return cast(field, JSONB) == cast(literal(json.dumps(value)), JSONB)
     if isinstance(value, bool):
         return field.as_boolean() == value
     if isinstance(value, int):

@@ -1,7 +1,7 @@
 """Keyword search over text items, one implementation per database dialect.
 
-SQLite uses FTS5 (`keyword_sqlite.py`); a PostgreSQL implementation (tsvector + GIN) slots in next
-to it under its dialect name. Each keeps its index in step with `items` inside the database, so the
+SQLite uses FTS5 (`keyword_sqlite.py`), PostgreSQL full-text search over a GIN index
+(`keyword_postgres.py`). Each keeps its index in step with `items` inside the database, so the
 store's writes need not know about it.
 """
 
@@ -57,4 +57,8 @@ def keyword_index(dialect: str) -> KeywordIndex:
         from xmodal.store.keyword_sqlite import Fts5KeywordIndex
 
         return Fts5KeywordIndex()
+    if dialect == "postgresql":
+        from xmodal.store.keyword_postgres import PostgresKeywordIndex
+
+        return PostgresKeywordIndex()
     return NoKeywordIndex(dialect)

@@ -42,7 +42,8 @@ class Store:
         self.backend = backend
         self.writable = lock is not None
         self.sessions = sessionmaker(engine, expire_on_commit=False)
-        self.keywords = keyword_index(engine.dialect.name)
+        self.dialect = engine.dialect.name
+        self.keywords = keyword_index(self.dialect)
         self._lock = lock
         self._vectors: dict[str, VectorBackend] = {}
         self.upgraded: list[str] = []  # schema revisions this open applied
@@ -92,6 +93,11 @@ class Store:
             store.repair()
         return store
 
+    @property
+    def database(self) -> str:
+        """The metadata database's URL, password hidden (for `info`)."""
+        return self.engine.url.render_as_string(hide_password=True)
+
     def close(self) -> None:
         self.save()
         if self._lock is not None:
@@ -100,11 +106,14 @@ class Store:
         self.engine.dispose()
 
     @staticmethod
-    def recorded_spec(directory: str | Path) -> str | None:
+    def recorded_spec(directory: str | Path, database_url: str | None = None) -> str | None:
         """The model spec an existing store was built with, or None when there is no store yet."""
-        if not (Path(directory) / DATABASE_NAME).exists():
+        if database_url is None and not (Path(directory) / DATABASE_NAME).exists():
             return None
-        store = Store.open(directory)
+        try:
+            store = Store.open(directory, database_url=database_url)
+        except StoreNotFound:
+            return None
         store.engine.dispose()  # only the recorded model was wanted: release the connection now
         return store.model["spec"]
 
@@ -189,17 +198,17 @@ class Store:
         """(item id, relevance) of indexed text items matching any word of `include` and none of
         `exclude` (and the filters), best first."""
         with self.sessions() as session:
-            return self.keywords.search(session, include, exclude, limit, condition(filters))
+            return self.keywords.search(session, include, exclude, limit, condition(filters, self.dialect))
 
     def allowed_ids(self, filters: Filters | None, candidates: Iterable[int]) -> set[int]:
         """The candidates that pass the filters (all of them without filters)."""
         with self.sessions() as session:
-            return allowed_ids(session, condition(filters), candidates)
+            return allowed_ids(session, condition(filters, self.dialect), candidates)
 
     def matching_ids(self, filters: Filters, modality: str, limit: int = PREFILTER_LIMIT) -> set[int] | None:
         """The ids of indexed items of a modality that pass the filters, or None when more than
         `limit` do (then filtering the vector search's candidates is cheaper than listing them)."""
-        where = Item.modality == modality, Item.status == "indexed", condition(filters)
+        where = Item.modality == modality, Item.status == "indexed", condition(filters, self.dialect)
         with self.sessions() as session:
             found = set(session.scalars(select(Item.id).where(*where).limit(limit + 1)))
         return None if len(found) > limit else found
