@@ -1,8 +1,11 @@
 """Peak memory of hostile inputs, each measured in a fresh process: python bench/hostile_memory.py
 
-Resampling one second of audio at odd rates to aiSFX's 44.1 kHz: torchaudio's resampler on the
-raw rates (what xmodal 0.1 did) against `xmodal.encoders.resample` (bounded ratio terms).
-`--skip-old` leaves out the old path (it needs several GB of free memory).
+- resample: one second of audio at odd rates resampled to aiSFX's 44.1 kHz: torchaudio's resampler
+  on the raw rates (what xmodal 0.1 did) against `xmodal.encoders.resample` (bounded ratio terms).
+  `--skip-old` leaves out the old path (it needs several GB of free memory).
+- json: one 47 MB JSON body POSTed to /jobs with the key, Content-Length declared, default limits,
+  through the ASGI app in-process. To measure an older checkout, run this script with
+  PYTHONPATH=OLD/src (the program uses only create_app, Engine, Store and Settings).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import sys
 import textwrap
 
 RATES = (8009, 44056, 44101)
-PROGRAM = textwrap.dedent("""
+RESAMPLE = textwrap.dedent("""
     import resource, sys, torch
     from xmodal.compat import ensure_imports
     ensure_imports()
@@ -26,26 +29,73 @@ PROGRAM = textwrap.dedent("""
     convert(torch.randn(rate))
     print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
 """)
+JSON_BODY = textwrap.dedent("""
+    import resource, sys, tempfile, anyio
+    from xmodal.api import create_app
+    from xmodal.config import Settings
+    from xmodal.engine import Engine
+    from xmodal.store import Store
+    folder = tempfile.mkdtemp()
+    settings = Settings(store=folder + "/store", api_key="k", allowed_roots=[folder])
+    store = Store.open(settings.store, {"spec": "bench", "version": "1", "dim": 4}, writable=True)
+    app = create_app(settings, Engine(settings, store=store))
+    body = b'{"paths": [' + b"{}," * (47_000_000 // 3) + b'{}]}'  # 15 M small objects
+    chunks = [body[start:start + 65536] for start in range(0, len(body), 65536)]
+    status = 0
+    async def receive():
+        if not chunks:
+            return {"type": "http.disconnect"}
+        return {"type": "http.request", "body": chunks.pop(0), "more_body": bool(chunks)}
+    async def send(message):
+        global status
+        status = message.get("status", status)
+    length = str(len(body)).encode()
+    headers = [(b"content-type", b"application/json"), (b"x-api-key", b"k"), (b"content-length", length)]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/jobs", "raw_path": b"/jobs", "query_string": b"", "root_path": "", "headers": headers,
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 8000)}
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    anyio.run(app, scope, receive, send)
+    print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024, status)
+""")
 
 
-def peak_growth_mb(rate: int, how: str) -> str:
-    result = subprocess.run([sys.executable, "-c", PROGRAM, str(rate), how], capture_output=True, text=True)
+def run(program: str, *args: object) -> list[str] | str:
+    result = subprocess.run([sys.executable, "-c", program, *map(str, args)], capture_output=True, text=True)
     if result.returncode != 0:
         died = f"killed by signal {-result.returncode}" if result.returncode < 0 else f"exit status {result.returncode}"
         last = (result.stderr.strip().splitlines() or [died])[-1]
         return f"failed ({last[:60]})"
-    return f"{float(result.stdout):8.0f} MB"
+    return result.stdout.split()
+
+
+def megabytes(output: list[str] | str) -> str:
+    return output if isinstance(output, str) else f"{float(output[0]):8.0f} MB"
+
+
+def resampling(skip_old: bool) -> None:
+    print("peak RSS growth resampling 1 s of audio to 44,100 Hz (fresh process each)")
+    print(f"{'rate':>8}  {'torchaudio, raw rates':>22}  {'xmodal resample':>16}")
+    for rate in RATES:
+        old = "skipped" if skip_old else megabytes(run(RESAMPLE, rate, "old"))
+        print(f"{rate:>8}  {old:>22}  {megabytes(run(RESAMPLE, rate, 'new')):>16}")
+
+
+def json_body() -> None:
+    output = run(JSON_BODY)
+    status = output if isinstance(output, str) else f"HTTP {output[1]}"
+    print(f"POST /jobs, 47 MB JSON body with the key: peak RSS growth {megabytes(output)}, {status}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-old", action="store_true")
+    parser.add_argument("--only", choices=["resample", "json"])
     args = parser.parse_args()
-    print("peak RSS growth resampling 1 s of audio to 44,100 Hz (fresh process each)")
-    print(f"{'rate':>8}  {'torchaudio, raw rates':>22}  {'xmodal resample':>16}")
-    for rate in RATES:
-        old = "skipped" if args.skip_old else peak_growth_mb(rate, "old")
-        print(f"{rate:>8}  {old:>22}  {peak_growth_mb(rate, 'new'):>16}")
+    if args.only in (None, "resample"):
+        resampling(args.skip_old)
+    if args.only in (None, "json"):
+        json_body()
 
 
 if __name__ == "__main__":

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     )
     checkpoint_seconds: float = Field(30.0, gt=0, description="how often a job saves index files")
     max_upload_bytes: int = Field(50 * 1024 * 1024, gt=0)
+    max_json_bytes: int = Field(
+        1024 * 1024, gt=0, description="largest JSON request body (files go as multipart, up to max_upload_bytes)"
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     api_key: SecretStr | None = Field(

@@ -60,7 +60,7 @@ def serve(rich_corpus: Path, encoder, settings: Settings) -> Iterator[Callable[.
     clients: list[TestClient] = []
 
     def start(**overrides: object) -> TestClient:
-        served = settings.with_overrides(max_upload_bytes=200_000, max_audio_seconds=2.0, **overrides)
+        served = settings.with_overrides(**{"max_upload_bytes": 200_000, "max_audio_seconds": 2.0, **overrides})
         app = create_app(served, Engine.open(served, encoder=encoder))
         client = TestClient(app)
         client.__enter__()

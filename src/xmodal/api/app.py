@@ -14,8 +14,8 @@ from fastapi.staticfiles import StaticFiles
 
 from xmodal import __version__
 from xmodal.api import docs, jobs, media, routes, ui, waveform
+from xmodal.api.limits import BodyLimit, BodyTooLarge, too_large_response
 from xmodal.api.observability import Metrics, ObservabilityMiddleware, StoreCollector, configure_logging
-from xmodal.api.uploads import BODY_SLACK, BodyLimit, BodyTooLarge, too_large_response
 from xmodal.config import Settings
 from xmodal.engine import Engine
 from xmodal.errors import XmodalError, validation_message
@@ -63,7 +63,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     """Added innermost first: the body limit sits inside CORS, and timing wraps everything."""
-    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + BODY_SLACK)
+    json_limit = min(settings.max_json_bytes, settings.max_upload_bytes)
+    app.add_middleware(BodyLimit, upload_limit=settings.max_upload_bytes, json_limit=json_limit)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -81,10 +82,10 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(XmodalError, known)  # type: ignore[arg-type]
 
-    async def too_large(_request: Request, _error: Exception) -> JSONResponse:
-        return too_large_response(app.state.settings.max_upload_bytes + BODY_SLACK)
+    async def too_large(_request: Request, error: BodyTooLarge) -> JSONResponse:
+        return too_large_response(error)
 
-    app.add_exception_handler(BodyTooLarge, too_large)
+    app.add_exception_handler(BodyTooLarge, too_large)  # type: ignore[arg-type]
 
     async def validation(_request: Request, error: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": validation_message(error.errors())}, status_code=422)

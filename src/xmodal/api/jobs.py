@@ -14,12 +14,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi import Path as PathParam
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from xmodal.api.limits import json_body
 from xmodal.api.schemas import ErrorResponse, JobRequest, JobResponse
 from xmodal.api.security import require_api_key
 from xmodal.config import Settings
 from xmodal.engine import Engine
-from xmodal.errors import XmodalError
+from xmodal.errors import XmodalError, validation_message
 from xmodal.indexer import JobProgress, JobSummary, Source
 
 log = logging.getLogger("xmodal.api.jobs")
@@ -168,10 +171,24 @@ def _runner(request: Request) -> JobRunner:
 
 
 @router.post(
-    "/jobs", status_code=202, response_model=JobResponse, responses=ERRORS, summary="Index server-side paths (API key)"
+    "/jobs",
+    status_code=202,
+    response_model=JobResponse,
+    responses={**ERRORS, 413: {"model": ErrorResponse}, 415: {"model": ErrorResponse}},
+    summary="Index server-side paths (API key)",
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobRequest"}}},
+            "required": True,
+        }
+    },
 )
-def start_job(body: JobRequest, request: Request, response: Response) -> JobResponse:
-    job = _runner(request).submit(body.paths)
+async def start_job(request: Request, response: Response) -> JobResponse:
+    try:
+        body = JobRequest.model_validate_json(await json_body(request))  # after the key was checked
+    except ValidationError as error:
+        raise HTTPException(422, validation_message(error.errors())) from None
+    job = await run_in_threadpool(_runner(request).submit, body.paths)
     response.headers["Location"] = f"/jobs/{job.id}"
     return job.view()
 

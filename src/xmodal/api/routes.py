@@ -18,6 +18,7 @@ from xmodal.api.schemas import (
     ErrorResponse,
     HealthResponse,
     ItemResponse,
+    JobRequest,
     SearchOptions,
     SearchRequest,
     SearchResponse,
@@ -61,17 +62,17 @@ SEARCH_DOC = {
 
 
 def document_search_body(app: FastAPI) -> None:
-    """/search reads its body itself (JSON or multipart), so put SearchRequest and the models inside
-    it into the schema's components by hand."""
+    """/search and /jobs read their bodies themselves (after the key, under the JSON limit), so put
+    SearchRequest, JobRequest and the models inside them into the schema's components by hand."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()
-            request = SearchRequest.model_json_schema(ref_template="#/components/schemas/{model}")
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(
-                {**request.pop("$defs", {}), "SearchRequest": request}
-            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in (SearchRequest, JobRequest):
+                body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update({**body.pop("$defs", {}), model.__name__: body})
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]

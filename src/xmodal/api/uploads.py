@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import HTTPException, Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
-from starlette.responses import JSONResponse
 
 from xmodal import modalities
+from xmodal.api.limits import BODY_SLACK, BodyTooLarge
 from xmodal.api.schemas import SearchOptions
 from xmodal.config import Settings
 from xmodal.encoders import MediaError
@@ -19,46 +19,7 @@ from xmodal.errors import validation_message
 from xmodal.modalities import Limits, Modality
 from xmodal.search import Part
 
-BODY_SLACK = 64 * 1024  # multipart boundaries and the other form fields
 SIMPLE_FIELDS = ("k", "offset", "min_score", "mode")
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class BodyLimit:
-    """Refuse request bodies over the upload limit, by Content-Length or by counting what arrives."""
-
-    def __init__(self, app: Any, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await too_large_response(self.limit)(scope, receive, send)
-                return
-        received = 0
-
-        async def counted() -> dict[str, Any]:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.limit:
-                raise BodyTooLarge()
-            return message
-
-        await self.app(scope, counted, send)
-
-
-def too_large_response(limit: int) -> JSONResponse:
-    return JSONResponse(
-        {"detail": f"request body larger than the upload limit ({limit - BODY_SLACK} bytes)"}, status_code=413
-    )
 
 
 def declared_length(request: Request) -> int:
@@ -72,7 +33,7 @@ async def read_multipart(request: Request, settings: Settings) -> tuple[SearchOp
     """Form fields: `file` (image or audio), `weight` (the file's weight), `modality` (repeatable), `k`,
     `offset`, `min_score`, `mode`, and `query`: a JSON object with any other inputs and options."""
     if declared_length(request) > settings.max_upload_bytes + BODY_SLACK:
-        raise BodyTooLarge()
+        raise _too_large(settings)
     async with request.form(max_files=1, max_fields=32, max_part_size=1024 * 1024) as form:
         upload = form.get("file")
         if upload is not None and not isinstance(upload, UploadFile):
@@ -92,8 +53,12 @@ async def read_multipart(request: Request, settings: Settings) -> tuple[SearchOp
             raise HTTPException(422, "multipart search needs a 'file' field holding an image or audio file")
         return options, None
     if len(data or b"") > settings.max_upload_bytes:  # type: ignore[arg-type]
-        raise BodyTooLarge()
+        raise _too_large(settings)
     return options, decode_upload(upload, data or b"", settings, weight)
+
+
+def _too_large(settings: Settings) -> BodyTooLarge:
+    return BodyTooLarge(f"request body larger than the upload limit ({settings.max_upload_bytes} bytes)")
 
 
 def _json_object(value: object) -> dict[str, Any]:
