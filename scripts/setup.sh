@@ -4,6 +4,7 @@
 #   XMODAL_GPU=1 scripts/setup.sh   CUDA machine: CUDA torch wheels and faiss-gpu
 #   XMODAL_BROWSER=1 scripts/setup.sh   also Debian's chromium for the browser test (scripts/test.sh asks)
 #   XMODAL_POSTGRES=1 scripts/setup.sh  also Debian's PostgreSQL server for the PostgreSQL store tests
+#   XMODAL_RAY=1 scripts/setup.sh       also Ray (the `ray` extra, ~250 MB) for `index --ray` and its tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,10 +12,12 @@ python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 . .venv/bin/activate
 
+extras=dev
+[ "${XMODAL_RAY:-0}" = 1 ] && extras="$extras,ray"
 if [ "${XMODAL_GPU:-0}" = 1 ]; then
-  pip install --quiet --disable-pip-version-check -e ".[gpu,dev]"
+  pip install --quiet --disable-pip-version-check -e ".[gpu,$extras]"
 else
-  pip install --quiet --disable-pip-version-check -c constraints-cpu.txt -e ".[cpu,dev]"
+  pip install --quiet --disable-pip-version-check -c constraints-cpu.txt -e ".[cpu,$extras]"
 fi
 # aiSFX ships the audio tower's weights; its own pins (numpy 1.23, librosa 0.9) are not needed
 # because xmodal re-implements its network and front end, so install it without dependencies.

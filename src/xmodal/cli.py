@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator, List, Optional, TextIO
@@ -18,9 +20,30 @@ from xmodal import modalities
 from xmodal.config import DEFAULT_MODEL, Settings
 from xmodal.errors import Invalid, XmodalError, validation_message
 
+# `--ray` takes an optional address, which click cannot express: a bare `--ray` (followed by a path,
+# another flag or nothing) is given its value here before parsing.
+RAY_ADDRESS = re.compile(r"^(default|auto|local|ray://\S+|[\w.\-\[\]:]+:\d+)$")
+
+
+def _bare_ray_flag(arguments: list[str]) -> list[str]:
+    out: list[str] = []
+    for position, word in enumerate(arguments):
+        out.append(word)
+        following = arguments[position + 1] if position + 1 < len(arguments) else None
+        if word == "--ray" and (following is None or not RAY_ADDRESS.match(following)):
+            out[-1] = "--ray=default"
+    return out
+
+
+class _App(typer.Typer):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        sys.argv[1:] = _bare_ray_flag(sys.argv[1:])
+        return super().__call__(*args, **kwargs)
+
+
 # Plain help and usage errors: rich panels would hide "[...]" in help texts, label flags <bool> and
 # wrap an error inside a box.
-app = typer.Typer(
+app = _App(
     help="xmodal: search images, sounds and texts with any of them.",
     no_args_is_help=True,
     add_completion=False,
@@ -97,6 +120,16 @@ def index(
     max_audio_seconds: Optional[float] = setting(
         "max_audio_seconds", "--max-audio-seconds", help="read at most this much of each sound"
     ),
+    ray: Optional[str] = setting(
+        "ray",
+        "--ray",
+        metavar="[ADDRESS]",
+        help="embed on a Ray cluster (pip install 'xmodal[ray]'): at ADDRESS (HOST:PORT or ray://HOST:10001), "
+        "or alone for Ray's default (RAY_ADDRESS, a cluster started here, else a new local one); "
+        "every node must see the files at the same paths",
+        default="off",
+    ),
+    ray_workers: Optional[int] = setting("ray_workers", "--ray-workers", min=0, help="Ray workers (0: per GPU/2 CPUs)"),
 ) -> None:
     """Index files into a store. Re-running reads only new or changed files; moved files keep their
     vectors; identical files are embedded once; bad files are recorded and skipped. Safe to kill and
@@ -113,6 +146,8 @@ def index(
             workers=workers,
             index_type=index_type,
             max_audio_seconds=max_audio_seconds,
+            ray=ray,
+            ray_workers=ray_workers,
         )
         with IndexProgress(err) as shown:  # on screen before the libraries load (seconds on a busy machine)
             from xmodal.engine import Engine

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     # Decoder processes. With 2 cores the encoder's threads already use both, and a decoder process
     # only competes (sample corpus: 30.7 items/s inline vs 23.2 with one worker), so decode inline.
     workers: int = Field(_default_workers(), ge=0, description="decoder processes; 0 decodes inline")
+    ray: str | None = Field(
+        None,
+        description="embed on a Ray cluster: its address (HOST:PORT, ray://HOST:10001), or 'default' for Ray's own "
+        "choice (RAY_ADDRESS, a cluster started on this machine, else a new local one)",
+    )
+    ray_workers: int = Field(0, ge=0, description="Ray embedding workers; 0: one per GPU, else one per two CPUs")
     index_type: Literal["auto", "flat", "ivf", "ivfpq"] = "auto"
     vector_backend: str | None = Field(
         None,

@@ -175,17 +175,28 @@ class Engine:
             raise Invalid(_nothing_to_index(paths, [note for note in found if isinstance(note, Skipped)]))
         progress.stage = "loading"
         report(progress)
+        if settings.ray is not None:
+            from xmodal.indexer.embed_ray import require_ray
+
+            require_ray()  # before a model loads or a store is made
         encoder = self._encoder_for(self._index_spec())
         identity, backend = encoder.info.identity(), settings.vector_backend
         store = Store.open(
             self.directory, identity, writable=True, vector_backend=backend, database_url=self._database
         )
+        runner = None
         try:
-            job = IndexJob(store, encoder, settings, on_item=lambda _label: _advance(progress, report))
+            if settings.ray is not None:  # the embed stage on a Ray cluster; planning and commits stay here
+                from xmodal.indexer.embed_ray import ray_runner
+
+                runner = ray_runner(encoder.info.spec, settings)
+            job = IndexJob(store, encoder, settings, on_item=lambda _label: _advance(progress, report), runner=runner)
             progress.stage, progress.total, progress.summary = "indexing", progress.found, job.summary  # live counts
             report(progress)
             return job.run(found, prune_under=[path for path in paths if Path(path).is_dir()] if prune else None)
         finally:
+            if runner is not None:
+                runner.close()
             store.close()
 
     def _index_spec(self) -> str:

@@ -37,8 +37,8 @@ def big_corpus(tmp_path: Path) -> Path:
     return root
 
 
-def start_job(store: Path, corpus: Path, slow: float) -> subprocess.Popen:
-    command = [sys.executable, "-m", "tests.e2e.fake_index_job", str(store), str(corpus), "--slow", str(slow)]
+def start_job(store: Path, corpus: Path, slow: float, *options: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "tests.e2e.fake_index_job", str(store), str(corpus), "--slow", str(slow), *options]
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -106,3 +106,22 @@ def test_searches_during_a_running_job_see_new_items_without_restart(tmp_path: P
     final = len(searcher.search_text("red", k=200))
     assert final == 60 + 12 + 30  # every item, the duplicate and the broken file excluded
     assert min(seen_counts) < final and seen_counts == sorted(seen_counts)  # grew while the job ran
+
+
+def test_kill_9_of_a_ray_driver_then_resume_ends_like_a_clean_run(tmp_path: Path, big_corpus: Path) -> None:
+    """The same guarantee with the embed stage on a local Ray cluster (skipped without Ray)."""
+    pytest.importorskip("ray", reason="Ray is not installed (optional extra: pip install 'xmodal[ray]')")
+    clean, store = tmp_path / "clean", tmp_path / "killed"
+    assert start_job(clean, big_corpus, 0).wait(timeout=120) == 0
+    job = start_job(store, big_corpus, 0.05, "--ray")
+    deadline = time.monotonic() + 120
+    while rows_in(store) < 10 and job.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    job.send_signal(signal.SIGKILL)
+    job.wait(timeout=30)
+    assert 0 < rows_in(store) < len(item_set(clean)), "the kill should land in the middle of the job"
+    finished = start_job(store, big_corpus, 0, "--ray")
+    assert finished.wait(timeout=180) == 0, finished.stderr.read()
+    result = check(store)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert item_set(store) == item_set(clean)
