@@ -124,9 +124,9 @@ def index(
         "ray",
         "--ray",
         metavar="[ADDRESS]",
-        help="embed on a Ray cluster (pip install 'xmodal[ray]'): at ADDRESS (HOST:PORT or ray://HOST:10001), "
-        "or alone for Ray's default (RAY_ADDRESS, a cluster started here, else a new local one); "
-        "every node must see the files at the same paths",
+        help="embed on a Ray cluster (pip install 'xmodal[ray]'): at ADDRESS (auto, or the head's HOST:PORT; run "
+        "on a node of the cluster), or alone for Ray's default (RAY_ADDRESS, a cluster started here, else a new "
+        "local one); every node must see the files at the same paths",
         default="off",
     ),
     ray_workers: Optional[int] = setting("ray_workers", "--ray-workers", min=0, help="Ray workers (0: per GPU/2 CPUs)"),
@@ -234,6 +234,8 @@ def info(
         return
     backend = report["vector_backend"]
     typer.echo(f"store   {report['store']} ({report['bytes_on_disk'] / 1e6:.1f} MB on disk)")
+    if not report["database"].startswith("sqlite"):  # the default needs no line
+        typer.echo(f"db      {report['database']}")
     typer.echo(f"model   {report['model_description']}")
     typer.echo(f"device  torch {report['device']['torch']}, {backend} {report['device'][backend]}")
     for modality, index in report["indexes"].items():

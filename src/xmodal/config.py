@@ -53,8 +53,8 @@ class Settings(BaseSettings):
     workers: int = Field(_default_workers(), ge=0, description="decoder processes; 0 decodes inline")
     ray: str | None = Field(
         None,
-        description="embed on a Ray cluster: its address (HOST:PORT, ray://HOST:10001), or 'default' for Ray's own "
-        "choice (RAY_ADDRESS, a cluster started on this machine, else a new local one)",
+        description="embed on a Ray cluster: its address (auto, HOST:PORT, ray://HOST:10001), or 'default' for "
+        "Ray's own choice (RAY_ADDRESS, a cluster started on this machine, else a new local one)",
     )
     ray_workers: int = Field(0, ge=0, description="Ray embedding workers; 0: one per GPU, else one per two CPUs")
     index_type: Literal["auto", "flat", "ivf", "ivfpq"] = "auto"

@@ -48,7 +48,7 @@ class RayRunner(EmbedRunner):
     ) -> None:
         """`make_encoder` runs on each worker (pickled there: a module-level function or class);
         `address` as `ray.init` takes it (None: Ray's own choice); `workers` 0: one per GPU of the
-        cluster, else one per two CPUs."""
+        cluster, else one per two CPUs (at most one per GPU, or per CPU)."""
         ray = require_ray()
         self.batch_size = batch_size
         self._started = not ray.is_initialized()
@@ -58,10 +58,15 @@ class RayRunner(EmbedRunner):
             except ConnectionError as error:
                 raise Unavailable(f"cannot reach the Ray cluster at {address}: {error}") from None
         resources = ray.cluster_resources()
-        gpus = int(resources.get("GPU", 0))
-        count = workers or gpus or max(1, int(resources.get("CPU", 1)) // 2)
+        gpus, cpus = int(resources.get("GPU", 0)), max(1, int(resources.get("CPU", 1)))
+        # No more workers than the cluster can place (one left pending would hold its chunks forever);
+        # on CPUs each gets an equal share, which Ray hands to torch as its thread count.
+        count = min(workers or gpus or max(1, cpus // 2), gpus or cpus)
         actor = ray.remote(EmbedWorker).options(
-            num_cpus=1, num_gpus=1 if gpus else 0, max_restarts=RETRIES, max_task_retries=RETRIES
+            num_cpus=1 if gpus else cpus // count,
+            num_gpus=1 if gpus else 0,
+            max_restarts=RETRIES,
+            max_task_retries=RETRIES,
         )
         self.actors = [actor.remote(make_encoder, limits, batch_size) for _ in range(count)]
 

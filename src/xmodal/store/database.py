@@ -28,7 +28,10 @@ def connect(url: str) -> Engine:
     parsed = parsed.set(drivername=DRIVERS.get(parsed.drivername, parsed.drivername))
     if parsed.get_backend_name() != "sqlite":
         try:
-            return create_engine(parsed, pool_pre_ping=True)
+            # psycopg prepares a statement after 5 runs, and PostgreSQL may then plan it generically:
+            # keyword queries lose their GIN index scan (0.3 -> 15 ms at 100k items). Plan each query.
+            options = {"prepare_threshold": None} if parsed.get_driver_name() == "psycopg" else {}
+            return create_engine(parsed, pool_pre_ping=True, connect_args=options)
         except (ImportError, NoSuchModuleError) as error:
             shown = parsed.render_as_string(hide_password=True)
             raise Invalid(
