@@ -46,7 +46,7 @@ def rich_corpus(corpus: Path) -> Path:
 
 
 def index_into(directory: Path, paths: list[Path], encoder, settings: Settings) -> None:
-    store = Store.open(directory, encoder.info.identity(), writable=True)
+    store = Store.open(directory, encoder.info.identity(), writable=True, database_url=settings.database_url)
     try:
         IndexJob(store, encoder, settings).run(collect_sources(paths))
     finally:

@@ -8,6 +8,13 @@ import pytest
 
 from tests.api.conftest import names, png
 from tests.conftest import tone
+from xmodal.config import Settings
+
+
+@pytest.fixture
+def settings(tmp_path, database_url) -> Settings:
+    """Every query test runs on both databases: SQLite, and PostgreSQL where a server can be started."""
+    return Settings(store=tmp_path / "store", batch_size=2, database_url=database_url)
 
 
 @pytest.fixture
