@@ -30,7 +30,9 @@ def connect(url: str) -> Engine:
         try:
             # psycopg prepares a statement after 5 runs, and PostgreSQL may then plan it generically:
             # keyword queries lose their GIN index scan (0.3 -> 15 ms at 100k items). Plan each query.
-            options = {"prepare_threshold": None} if parsed.get_driver_name() == "psycopg" else {}
+            # UTF-8 on the wire: a cluster made without a locale is SQL_ASCII, where psycopg would give bytes.
+            psycopg = {"prepare_threshold": None, "client_encoding": "utf8"}
+            options = psycopg if parsed.get_driver_name() == "psycopg" else {}
             return create_engine(parsed, pool_pre_ping=True, connect_args=options)
         except (ImportError, NoSuchModuleError) as error:
             shown = parsed.render_as_string(hide_password=True)
