@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from xmodal.compat import ensure_imports
-from xmodal.encoders import aisfx, efficientnet_lite, yamnet
+from xmodal.encoders import aisfx, efficientnet_lite, runtime, yamnet
 from xmodal.encoders.base import Encoder, Modality, ModelInfo, batched
 from xmodal.encoders.calibration import Calibration
 from xmodal.encoders.media import Audio
@@ -48,7 +48,7 @@ def load_text_tower(device: torch.device):
 
 
 def image_features(
-    tower: efficientnet_lite.EfficientNetLite0, images: Sequence[Image.Image], device: torch.device
+    tower: runtime.FastTower, images: Sequence[Image.Image], device: torch.device
 ) -> torch.Tensor:
     """Images -> [n, 1280] pooled EfficientNet features (what the image head and the feature cache take)."""
     pixels = torch.stack([efficientnet_lite.preprocess(image) for image in images]).to(device)
@@ -125,8 +125,9 @@ class XmodalBase(Encoder):
         return load_text_tower(self.device)
 
     @cached_property
-    def image_tower(self) -> efficientnet_lite.EfficientNetLite0:
-        return efficientnet_lite.load_efficientnet_lite0().to(self.device)
+    def image_tower(self) -> runtime.FastTower:
+        # The torch tower behind a faster runtime on CPU (ONNX Runtime, exported once and cached; runtime.py).
+        return runtime.fast_image_tower(efficientnet_lite.load_efficientnet_lite0().to(self.device))
 
     def _encode_text(self, texts: Sequence[str]) -> torch.Tensor:
         return self.text_tower.encode(
