@@ -44,6 +44,8 @@ class Engine:
         self._encoder = encoder
         self._searcher: Searcher | None = None
         self._loading = threading.Lock()  # the API's threads may all want the model first
+        self.batch_queries = False  # the API sets it: concurrent query encodes share forwards (encoders/batching.py)
+        self._batcher = None
 
     @classmethod
     def open(cls, settings: Settings, encoder: Encoder | None = None) -> "Engine":
@@ -62,6 +64,9 @@ class Engine:
         if self._store is not None:
             self._store.close()
             self._store, self._searcher = None, None
+        if self._batcher is not None:
+            self._batcher.close()
+            self._batcher = None
 
     # --- what it holds --------------------------------------------------------------------------
 
@@ -85,7 +90,12 @@ class Engine:
             if self._searcher is None:
                 from xmodal.search import Searcher
 
-                self._searcher = Searcher(self.store, self._encoder_for(self.store.model["spec"]))
+                encoder = self._encoder_for(self.store.model["spec"])
+                if self.batch_queries:
+                    from xmodal.encoders.batching import BatchingEncoder
+
+                    encoder = self._batcher = BatchingEncoder(encoder)
+                self._searcher = Searcher(self.store, encoder)
             return self._searcher
 
     def load(self) -> None:

@@ -26,6 +26,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     store is a clear error now, not a traceback in the lifespan)."""
     owned = engine is None
     engine = Engine.open(settings) if engine is None else engine
+    engine.batch_queries = True  # requests run in threads: their query encodes are gathered into batches
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
