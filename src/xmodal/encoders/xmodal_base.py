@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from xmodal.compat import ensure_imports
-from xmodal.encoders import aisfx, efficientnet_lite, runtime, yamnet
+from xmodal.encoders import aisfx, efficientnet_lite, runtime, text_runtime, yamnet
 from xmodal.encoders.base import Encoder, Modality, ModelInfo, batched
 from xmodal.encoders.calibration import Calibration
 from xmodal.encoders.media import Audio
@@ -122,7 +122,8 @@ class XmodalBase(Encoder):
 
     @cached_property
     def text_tower(self):
-        return load_text_tower(self.device)
+        # ONNX Runtime on CPU: a text query then never imports sentence-transformers (text_runtime.py).
+        return text_runtime.fast_text_tower(self.device) or load_text_tower(self.device)
 
     @cached_property
     def image_tower(self) -> runtime.FastTower:
