@@ -87,3 +87,15 @@ def test_a_new_store_takes_the_model_asked_for(corpus, tmp_path, settings) -> No
         Engine(settings.with_overrides(model="nope")).index([corpus])
     with pytest.raises(NotFound, match="no xmodal store"):
         Engine.open(settings.with_overrides(store=tmp_path / "none"))
+
+
+def test_a_link_out_of_the_indexed_folder_is_skipped_and_never_an_item(corpus, tmp_path, settings) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("red password")
+    (corpus / "txt" / "passwd.txt").symlink_to(secret)
+    with Engine(settings, encoder=FakeEncoder()) as engine:
+        summary = engine.index([corpus])
+        assert [(where.rsplit("/", 1)[-1], "outside" in reason) for where, reason in summary.skipped] == [
+            ("passwd.txt", True)
+        ]
+        assert summary.failed == 0 and engine.store.by_path(str(secret)) is None

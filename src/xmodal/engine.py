@@ -275,5 +275,5 @@ def _advance(progress: JobProgress, report: Callable[[JobProgress], None]) -> No
 def _nothing_to_index(paths: Sequence[Path], skipped: list[Any]) -> str:
     kinds = ", ".join(f"{kind.plural} ({kind.formats})" for kind in modalities.REGISTRY.values())
     given = ", ".join(str(path) for path in paths)
-    stores = f"; skipped {', '.join(note.where for note in skipped)} (xmodal stores)" if skipped else ""
+    stores = f"; skipped {', '.join(f'{note.where} ({note.reason})' for note in skipped)}" if skipped else ""
     return f"nothing to index in {given}: no {kinds} and no manifest entries{stores}"

@@ -54,3 +54,27 @@ def test_a_missing_path_is_not_found(tmp_path: Path) -> None:
     check_paths([tmp_path, tmp_path / "cow.png"])
     with pytest.raises(NotFound, match="does-not-exist: no such file or directory"):
         check_paths([tmp_path, tmp_path / "does-not-exist"])
+
+
+def test_links_out_of_the_given_folders_are_skipped_with_the_reason(tmp_path: Path) -> None:
+    """Issue 8 #5: a link to /etc/passwd (here: a file beside the root) must not be indexed and served."""
+    root, elsewhere = tmp_path / "root", tmp_path / "elsewhere"
+    (root / "sub").mkdir(parents=True)
+    elsewhere.mkdir()
+    secret = elsewhere / "secret.txt"
+    secret.write_text("password")
+    solid(root / "cow.png", (120, 90, 60))
+    (root / "leak.txt").symlink_to(secret)
+    (root / "sub" / "leak.md").symlink_to("../../elsewhere/secret.txt")  # relative, through a subfolder
+    (root / "sub" / "cow-again.png").symlink_to(root / "cow.png")  # a link that stays inside is fine
+    (root / "elsewhere").symlink_to(elsewhere)  # a link to a folder is not walked into at all
+
+    found = list(collect_sources([root]))
+    files = sorted(Path(source.path).name for source in found if isinstance(source, Source))
+    assert files == ["cow.png", "cow.png"]
+    notes = {Path(note.where).relative_to(root).as_posix(): note.reason for note in found if isinstance(note, Skipped)}
+    assert set(notes) == {"leak.txt", "sub/leak.md"}
+    assert all("outside" in reason and "link" in reason for reason in notes.values())
+    # two roots: a link from one to the other stays inside what was given
+    both = list(collect_sources([root, elsewhere]))
+    assert [note for note in both if isinstance(note, Skipped)] == []

@@ -62,7 +62,7 @@ class Commit:
         self.on_item(decision.where)
 
     def _note(self, decision: Skipped) -> None:
-        self.summary.skipped.append((decision.where, decision.reason))  # a folder, not a source: no on_item
+        self.summary.skipped.append((decision.where, decision.reason))  # a folder or a link, not a source: no on_item
 
     def _unchanged(self, decision: Unchanged) -> None:
         self.summary.unchanged += 1

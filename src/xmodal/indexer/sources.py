@@ -13,6 +13,9 @@ from xmodal.errors import NotFound
 from xmodal.store.layout import is_store_directory
 
 
+LINK_OUT = "a symbolic link to a file outside the folders being indexed"
+
+
 @dataclass(frozen=True)
 class Source:
     modality: str
@@ -34,7 +37,7 @@ class SourceProblem:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A folder left out of the walk, and why (an xmodal store): a note, not a failure."""
+    """A folder (an xmodal store) or a link left out of the walk, and why: a note, not a failure."""
 
     where: str
     reason: str
@@ -49,11 +52,13 @@ def check_paths(paths: Sequence[Path]) -> None:
 
 def collect_sources(paths: list[Path], skip: Sequence[Path] = ()) -> Iterator[Source | SourceProblem | Skipped]:
     """Yield sources in a stable order; problems (missing paths, bad manifest lines) are yielded, not
-    raised. Folders in `skip` (the job's own store) and any xmodal store found are never walked."""
+    raised. Folders in `skip` (the job's own store) and any xmodal store found are never walked, and a
+    link found in a walk that leads out of the folders given is noted, not followed."""
     own = {Path(folder).resolve() for folder in skip}
+    folders = [root.resolve() for root in paths if root.is_dir()]
     for root in paths:
         if root.is_dir():
-            yield from _walk(root, own)
+            yield from _walk(root, own, folders)
         elif root.suffix.lower() == ".jsonl" and root.is_file():
             yield from _read_manifest(root)
         elif root.is_file():
@@ -78,7 +83,7 @@ def admitted(
         yield source if reason is None else SourceProblem(source.label, reason)  # type: ignore[union-attr]
 
 
-def _walk(root: Path, own: set[Path]) -> Iterator[Source | Skipped]:
+def _walk(root: Path, own: set[Path], folders: list[Path]) -> Iterator[Source | Skipped]:
     reason = _store_reason(root, own)
     if reason is not None:
         yield Skipped(str(root.resolve()), reason)
@@ -95,10 +100,13 @@ def _walk(root: Path, own: set[Path]) -> Iterator[Source | Skipped]:
         for name in sorted(files):
             path = Path(directory, name)
             modality = modalities.for_path(path)
-            if (
-                modality is not None and not name.startswith(".") and path.is_file()
-            ):  # no FIFOs, devices, dangling links
-                yield Source(modality=modality.name, path=str(path.resolve()))
+            if modality is None or name.startswith(".") or not path.is_file():  # no FIFOs, devices, dangling links
+                continue
+            resolved = path.resolve()
+            if any(resolved.is_relative_to(folder) for folder in folders):
+                yield Source(modality=modality.name, path=str(resolved))
+            else:  # a link to /etc/passwd in a shared folder must not become a served item
+                yield Skipped(str(path), f"{LINK_OUT}: not followed")
 
 
 def _store_reason(folder: Path, own: set[Path]) -> str | None:

@@ -16,7 +16,7 @@ class JobSummary:
     elapsed: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
     duplicate_paths: list[tuple[str, str]] = field(default_factory=list)  # (path, the path whose content it repeats)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # folders left out, and why (xmodal stores)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # folders and links left out, and why
 
     @property
     def items_per_second(self) -> float:
