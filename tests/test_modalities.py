@@ -62,7 +62,7 @@ def test_a_new_modality_is_one_entry(tmp_path: Path, monkeypatch) -> None:
         "videos",
         frozenset({".mp4"}),
         "MP4",
-        lambda source, limits: f"frames of {source}",
+        lambda source, limits: f"frames of {source.name}",  # indexing hands loaders an open file
         encoder_method="_encode_video",
     )
     monkeypatch.setitem(modalities.REGISTRY, "video", video)

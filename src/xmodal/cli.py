@@ -50,6 +50,7 @@ app = _App(
     rich_markup_mode=None,
 )
 SHOWN_FAILURES, SHOWN_DUPLICATES = 20, 10  # after these, a count
+SHUTDOWN_SECONDS = 10  # serve: how long requests in flight may finish after SIGTERM
 # soft_wrap: an error stays one line whatever the width, in a terminal and in a pipe or log.
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -384,8 +385,15 @@ def serve(
     import uvicorn
 
     bound_host, bound_port = listener.getsockname()[:2]
-    config = uvicorn.Config(application, host=bound_host, port=bound_port, log_level="info", access_log=False)
-    with engine:  # the app logs each request itself: no uvicorn access log
+    config = uvicorn.Config(
+        application,
+        host=bound_host,
+        port=bound_port,
+        log_level="info",
+        access_log=False,  # the app logs each request itself
+        timeout_graceful_shutdown=SHUTDOWN_SECONDS,  # SIGTERM: requests in flight get this long, then the server stops
+    )
+    with engine:
         uvicorn.Server(config).run(sockets=[listener])
 
 

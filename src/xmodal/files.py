@@ -8,7 +8,7 @@ import os
 import stat
 import uuid
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: opening a FIFO for reading returns at once instead of waiting for a writer.
@@ -39,11 +39,34 @@ def open_without_links(path: str) -> tuple[int, os.stat_result]:
     try:
         info = os.fstat(opened)
         if not stat.S_ISREG(info.st_mode):
-            raise UnsafeFile(f"{path} is not a regular file")
+            raise _not_regular(path)
     except BaseException:
         os.close(opened)
         raise
     return opened, info
+
+
+def open_regular(path: str | os.PathLike[str], follow_links: bool = True) -> BinaryIO:
+    """A regular file opened for reading. A FIFO, device or socket is refused without blocking (a FIFO
+    would wait for a writer forever, /dev/zero never ends). With `follow_links=False` the path must be
+    absolute and no link anywhere on it is followed (see open_without_links)."""
+    if follow_links:
+        descriptor = os.open(path, _FILE & ~os.O_NOFOLLOW)
+        try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise _not_regular(os.fspath(path))
+        except BaseException:
+            os.close(descriptor)
+            raise
+    else:
+        descriptor, _ = open_without_links(os.fspath(path))
+    handle = os.fdopen(descriptor, "rb")
+    handle.raw.name = os.fspath(path)  # type: ignore[misc] - decoders and messages name the file, not its number
+    return handle
+
+
+def _not_regular(path: str) -> UnsafeFile:
+    return UnsafeFile(f"{path} is not a regular file (a FIFO, device or socket): not read")
 
 
 def _open_at(parent: int, name: str, flags: int) -> int:

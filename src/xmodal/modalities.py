@@ -46,7 +46,9 @@ class Modality:
     plural: str
     extensions: frozenset[str]  # lower case, with the dot
     formats: str  # the file formats, as error messages and the UI list them
-    load: Callable[[MediaSource, Limits], Any]  # file or bytes -> decoded media; raises MediaError or OSError
+    # a path, an open file (indexing: `.name` is its path) or bytes in a file object -> decoded media;
+    # raises MediaError or OSError
+    load: Callable[[MediaSource, Limits], Any]
     sniff: Callable[[bytes], bool] | None = None  # recognise the bytes alone; None: never guessed
     mime_prefixes: tuple[str, ...] = ()  # upload content types that mean it; none: not a query upload
     encoder_method: str = ""  # the Encoder method that embeds a batch of it

@@ -134,8 +134,9 @@ def test_jobs_index_paths_under_the_allowed_roots(serve, tmp_path) -> None:
     started = client.post("/jobs", json={"paths": [str(root)]}, headers=headers)
     assert started.status_code == 202 and started.headers["location"] == f"/jobs/{started.json()['id']}"
     job = wait_for(client, started.json()["id"], headers)
-    assert job["status"] == "done" and job["total"] == 2 and job["processed"] == 2
-    assert job["indexed"] == 1 and job["failed"] == 1 and "outside the allowed roots" in job["failures"][0]["reason"]
+    assert job["status"] == "done" and job["total"] == 1 and job["processed"] == 1
+    assert job["indexed"] == 1 and job["failed"] == 0
+    assert [(note["where"], "outside" in note["reason"]) for note in job["skipped"]] == [(str(root / "link.txt"), True)]
     found = client.post("/search", json={"text": "red", "modality": "image", "k": 10}).json()["results"]
     assert any(r["path"].endswith("purple.png") for r in found)  # the read-only server sees the job's work
     assert not any(

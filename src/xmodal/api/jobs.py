@@ -4,10 +4,10 @@ background thread, with progress to poll."""
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +30,7 @@ router = APIRouter(tags=["jobs"], dependencies=[Depends(require_api_key)])
 JobId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{1,32}$", description="a job's id")]
 ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 422)}
 KEPT_JOBS = 100
+SHUTDOWN_GRACE = 10.0  # seconds a stopping server waits for a running job to reach its next item
 SHOWN_FAILURES = 20
 
 
@@ -53,10 +54,6 @@ class Job:
 
     def view(self) -> JobResponse:
         summary = self.summary
-        failures = [
-            {"where": where, "reason": reason}
-            for where, reason in (summary.failures if summary else [])[:SHOWN_FAILURES]
-        ]
         return JobResponse(
             id=self.id,
             status=self.status,
@@ -66,12 +63,17 @@ class Job:
             indexed=summary.indexed if summary else 0,
             unchanged=summary.unchanged if summary else 0,
             failed=summary.failed if summary else 0,
-            failures=failures,
+            failures=_notes(summary.failures if summary else []),
+            skipped=_notes(summary.skipped if summary else []),
             error=self.error,
             created=self.created,
             started=self.started,
             finished=self.finished,
         )
+
+
+def _notes(notes: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"where": where, "reason": reason} for where, reason in notes[:SHOWN_FAILURES]]
 
 
 class JobRunner:
@@ -80,13 +82,18 @@ class JobRunner:
         self.engine = engine
         self.roots = [Path(root).resolve() for root in settings.allowed_roots]
         self.jobs: dict[str, Job] = {}
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xmodal-job")
+        self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None  # started by the first job
 
     def submit(self, raw_paths: list[str]) -> Job:
         job = Job(uuid.uuid4().hex[:16], [self.allowed_path(raw) for raw in raw_paths])
         self._forget_old()
         self.jobs[job.id] = job
-        self._executor.submit(self._run, job)
+        if self._worker is None:
+            # A daemon: a job stuck in a read (a network mount) must not keep a stopping server alive.
+            self._worker = threading.Thread(target=self._work, name="xmodal-job", daemon=True)
+            self._worker.start()
+        self._queue.put(job)
         return job
 
     def allowed_path(self, raw: str) -> Path:
@@ -116,14 +123,28 @@ class JobRunner:
             counts[job.status] = counts.get(job.status, 0) + 1
         return counts
 
-    def shutdown(self) -> None:
+    def shutdown(self, grace: float | None = None) -> None:
+        """Cancel every job (a running one stops at its next item) and wait at most `grace` seconds;
+        a job still running then dies with the process, and the OS drops its writer lock."""
         for job in list(self.jobs.values()):
             job.cancel.set()
-        self._executor.shutdown(wait=True, cancel_futures=True)
+            if job.status == "queued":  # it will not start (and a stuck job may hold the queue forever)
+                job.status, job.finished = "cancelled", time.time()
+        if self._worker is None:
+            return
+        self._queue.put(None)
+        waited = SHUTDOWN_GRACE if grace is None else grace
+        self._worker.join(waited)
+        if self._worker.is_alive():
+            log.warning("an index job did not stop within %s s of shutdown: left to end with the process", waited)
+
+    def _work(self) -> None:
+        while (job := self._queue.get()) is not None:
+            self._run(job)
 
     def _run(self, job: Job) -> None:
         if job.cancel.is_set():
-            job.status = "cancelled"
+            job.status, job.finished = "cancelled", job.finished or time.time()
             return
         job.status, job.started = "running", time.time()
         try:

@@ -99,6 +99,9 @@ class JobResponse(BaseModel):
     unchanged: int
     failed: int
     failures: list[dict[str, str]] = Field(description="the first failures: where and why")
+    skipped: list[dict[str, str]] = Field(
+        default_factory=list, description="left out on purpose (xmodal stores, links out of the paths): where and why"
+    )
     error: str | None
     created: float
     started: float | None

@@ -16,6 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from xmodal.encoders.resample import MAX_RATE, MIN_RATE
 from xmodal.errors import Invalid
+from xmodal.files import open_regular
 
 Source = Union[str, Path, BinaryIO]
 
@@ -38,9 +39,10 @@ class Audio:
 
 @contextmanager
 def _opened(source: Source) -> Iterator[BinaryIO]:
-    """Open paths here, so that a missing or unreadable file is an OSError, not a 'corrupt file'."""
+    """Open paths here, so that a missing or unreadable file is an OSError, not a 'corrupt file', and a
+    FIFO or device is refused (UnsafeFile, an OSError) instead of blocking or never ending."""
     if isinstance(source, (str, Path)):
-        with open(source, "rb") as handle:
+        with open_regular(source) as handle:
             yield handle
     else:
         yield source

@@ -14,10 +14,11 @@ import sys
 from collections import deque
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 
 from xmodal import modalities
 from xmodal.encoders.media import MediaError
+from xmodal.files import open_regular
 from xmodal.indexer.sources import Source
 from xmodal.modalities import Limits
 
@@ -39,8 +40,9 @@ def hash_source(source: Source) -> Hashed:
     if source.path is None:
         return Hashed(source, hashlib.sha256((source.text or "").encode()).hexdigest())
     try:
-        stat = os.stat(source.path)
-        return Hashed(source, file_hash(source.path), stat.st_size, stat.st_mtime)
+        with open_source(source.path) as handle:
+            stat = os.fstat(handle.fileno())
+            return Hashed(source, file_hash(handle), stat.st_size, stat.st_mtime)
     except OSError as error:
         return Hashed(source, "", error=f"cannot read: {error.strerror or error}")
 
@@ -50,18 +52,24 @@ def decode(source: Source, limits: Limits) -> tuple[object, str | None]:
     if source.path is None:
         return source.text, None
     try:
-        return modalities.get(source.modality).load(source.path, limits), None
+        with open_source(source.path) as handle:
+            return modalities.get(source.modality).load(handle, limits), None
     except MediaError as error:
         return None, str(error)
     except OSError as error:
         return None, f"cannot read: {error.strerror or error}"
 
 
-def file_hash(path: str) -> str:
+def open_source(path: str) -> BinaryIO:
+    """Sources hold resolved paths: a link found on the way now was swapped in after the walk, and a
+    FIFO or device would block the job (and its writer lock) or never end. Both are refused."""
+    return open_regular(path, follow_links=False)
+
+
+def file_hash(handle: BinaryIO) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -10,8 +11,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from xmodal import modalities
 from xmodal.errors import NotFound
+from xmodal.files import open_regular
 from xmodal.store.layout import is_store_directory
-
 
 LINK_OUT = "a symbolic link to a file outside the folders being indexed"
 
@@ -70,6 +71,8 @@ def collect_sources(paths: list[Path], skip: Sequence[Path] = ()) -> Iterator[So
                 yield SourceProblem(str(root), f"unsupported file type (expected {kinds}, or a .jsonl manifest)")
             else:
                 yield Source(modality=modality.name, path=str(root.resolve()))
+        elif root.exists():  # os.walk and open would block on a FIFO
+            yield SourceProblem(str(root), "not a regular file or folder (a FIFO, device or socket): not read")
         else:
             yield SourceProblem(str(root), "no such file or directory")
 
@@ -117,7 +120,7 @@ def _store_reason(folder: Path, own: set[Path]) -> str | None:
 
 
 def _read_manifest(manifest: Path) -> Iterator[Source | SourceProblem]:
-    with open(manifest, encoding="utf-8", errors="replace") as lines:
+    with io.TextIOWrapper(open_regular(manifest), encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines, start=1):
             if line.strip():
                 yield _parse_manifest_line(manifest, number, line)
