@@ -18,6 +18,7 @@ def rows(store: Store) -> dict[int, str]:
 def add_texts(store: Store, *texts: str) -> list[int]:
     items = [Item(modality="text", text=value, content_hash=str(hash(value))) for value in texts]
     store.add(items, np.ones((len(items), int(store.model["dim"])), dtype="float32"))
+    store.save()  # rows become searchable with the save that writes their vectors
     return [item.id for item in items]
 
 
@@ -58,6 +59,7 @@ def test_filters_apply_to_keyword_search_and_other_databases_say_so(store) -> No
     add_texts(store, "a red dog")
     cat = Item(modality="text", text="a red cat", content_hash="cat", meta={"kind": "cat"})
     store.add([cat], np.ones((1, int(store.model["dim"])), dtype="float32"))
+    store.save()
     assert [item_id for item_id, _ in store.keyword_search(["red"], filters=Filters(metadata={"kind": "cat"}))] == [
         cat.id
     ]
@@ -104,6 +106,7 @@ def test_both_databases_apply_filters_to_keyword_search(any_store) -> None:
         Item(modality="text", text="a red fox", content_hash="3", path="/other/fox.txt", size=30, meta={"ok": True}),
     ]
     store.add(items, np.ones((3, dim), dtype="float32"))
+    store.save()
     dog, cat, fox = (item.id for item in items)
 
     def found(**filters) -> list[int]:

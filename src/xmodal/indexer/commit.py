@@ -144,8 +144,7 @@ class Commit:
             content_hash=new.content_hash,
             size=new.size,
             mtime=new.mtime,
-            meta=source.metadata,
-            status="indexed",
+            meta=source.metadata,  # pending until the store saves its vector (Store.add)
         )
 
     def checkpoint_if_due(self) -> None:

@@ -18,6 +18,7 @@ from xmodal.indexer.decode import Hashed
 from xmodal.indexer.embed import EmbedTask
 from xmodal.indexer.sources import Skipped, Source, SourceProblem
 from xmodal.store import Store
+from xmodal.store.schema import EMBEDDED, INDEXED
 
 
 @dataclass(frozen=True)
@@ -133,15 +134,15 @@ class Plan:
         except OSError:
             return False  # hashing reports why
         known = self.store.by_path(source.path) or self.store.duplicate_at(source.path)
-        status = getattr(known, "status", "indexed")  # a duplicate row has no status of its own
-        return known is not None and (known.size, known.mtime) == (stat.st_size, stat.st_mtime) and status == "indexed"
+        status = getattr(known, "status", INDEXED)  # a duplicate row has no status of its own
+        return known is not None and (known.size, known.mtime) == (stat.st_size, stat.st_mtime) and status in EMBEDDED
 
     def after_hashing(self, hashed: Hashed) -> list[Decision]:
         source = hashed.source
         if hashed.error is not None:
             return [Failed(source.label, hashed.error, source)]
         previous = self.store.by_path(source.path) if source.path else None
-        if previous is not None and previous.status == "indexed" and previous.content_hash == hashed.content_hash:
+        if previous is not None and previous.status in EMBEDDED and previous.content_hash == hashed.content_hash:
             return [Relocated(previous.id, source.path, hashed.size, hashed.mtime, moved=False)]  # type: ignore[arg-type]
         replaced: list[Decision] = [Replaced(previous.id)] if previous is not None else []
         return replaced + [self._content(hashed)]

@@ -12,6 +12,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SCHEMA_VERSION = 2  # 1: items, store_info; 2: + duplicates
 
+# An item's status. Searches see only INDEXED rows: the writer adds rows PENDING and marks them INDEXED
+# in the same save that writes their vectors to disk. To the writer, PENDING rows are embedded too.
+INDEXED, PENDING, FAILED = "indexed", "pending", "failed"
+EMBEDDED = (INDEXED, PENDING)
+
 
 class FsPath(TypeDecorator):
     """File-system paths as raw bytes, so names that are not valid UTF-8 survive the round trip."""
@@ -47,7 +52,7 @@ class Item(Base):
     size: Mapped[int | None] = mapped_column(Integer)
     mtime: Mapped[float | None] = mapped_column(Float)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(8), default="indexed", index=True)  # indexed | failed
+    status: Mapped[str] = mapped_column(String(8), default=INDEXED, index=True)  # INDEXED | PENDING | FAILED
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 

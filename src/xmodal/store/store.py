@@ -23,7 +23,7 @@ from xmodal.store.filters import Filters, allowed_ids, condition
 from xmodal.store.keyword import keyword_index
 from xmodal.store.lock import WriterLock
 from xmodal.store.records import StoreError, StoreNotFound, check_and_record, describe_model
-from xmodal.store.schema import Duplicate, Item, StoreInfo
+from xmodal.store.schema import EMBEDDED, INDEXED, PENDING, Duplicate, Item, StoreInfo
 from xmodal.store.vectors import VectorBackend, open_backend
 
 __all__ = ["Store", "StoreError", "StoreNotFound", "describe_model"]
@@ -129,10 +129,14 @@ class Store:
         return self._vectors[modality]
 
     def save(self) -> None:
-        """Checkpoint: write the vector files that changed since the last save."""
+        """Checkpoint: write the vector files that changed since the last save, then make the rows
+        added since searchable (a reader never sees an indexed row whose vector is not on disk)."""
         for index in self._vectors.values():
             if index.dirty:
                 index.save()
+        if self.writable:
+            with self.sessions.begin() as session:
+                session.execute(update(Item).where(Item.status == PENDING).values(status=INDEXED))
 
     def optimize(self, kind: str = "auto") -> dict[str, dict[str, Any]]:
         """Give each modality's index the layout its size calls for (or `kind`), tuned and recorded
@@ -150,7 +154,10 @@ class Store:
     # --- writes --------------------------------------------------------------------------------
 
     def add(self, items: Sequence[Item], vectors: np.ndarray) -> None:
-        """Insert indexed items and their vectors (row i of `vectors` belongs to items[i])."""
+        """Insert indexed items and their vectors (row i of `vectors` belongs to items[i]). The rows are
+        pending, invisible to searches, until `save` has written their vectors."""
+        for item in items:
+            item.status = PENDING
         with self.sessions.begin() as session:
             session.add_all(items)
             session.flush()  # assigns ids
@@ -238,7 +245,7 @@ class Store:
 
     def by_content(self, content_hash: str, modality: str) -> Item | None:
         query = select(Item).where(
-            Item.content_hash == content_hash, Item.modality == modality, Item.status == "indexed"
+            Item.content_hash == content_hash, Item.modality == modality, Item.status.in_(EMBEDDED)
         )
         with self.sessions() as session:
             return session.scalar(query.order_by(Item.id).limit(1))
