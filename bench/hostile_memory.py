@@ -6,6 +6,8 @@
 - json: one 47 MB JSON body POSTed to /jobs with the key, Content-Length declared, default limits,
   through the ASGI app in-process. To measure an older checkout, run this script with
   PYTHONPATH=OLD/src (the program uses only create_app, Engine, Store and Settings).
+- webp: decoding one uploaded 7000x7000 lossless WebP (a few KB) as POST /search does
+  (`xmodal.api.uploads.decode_upload`, default settings); the file is made in another process first.
 """
 
 from __future__ import annotations
@@ -58,6 +60,27 @@ JSON_BODY = textwrap.dedent("""
     anyio.run(app, scope, receive, send)
     print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024, status)
 """)
+WEBP_MAKE = textwrap.dedent("""
+    import sys
+    from PIL import Image
+    Image.new("RGB", (7000, 7000), (200, 30, 30)).save(sys.argv[1], "WEBP", lossless=True)
+""")
+WEBP_DECODE = textwrap.dedent("""
+    import io, resource, sys
+    from starlette.datastructures import Headers, UploadFile
+    from xmodal.api.uploads import decode_upload
+    from xmodal.config import Settings
+    from xmodal.errors import XmodalError
+    data = open(sys.argv[1], "rb").read()
+    upload = UploadFile(io.BytesIO(data), filename="bomb.webp", headers=Headers({"content-type": "image/webp"}))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        decode_upload(upload, data, Settings())
+        outcome = "decoded"
+    except XmodalError:
+        outcome = "refused"
+    print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024, outcome, len(data))
+""")
 
 
 def run(program: str, *args: object) -> list[str] | str:
@@ -87,15 +110,31 @@ def json_body() -> None:
     print(f"POST /jobs, 47 MB JSON body with the key: peak RSS growth {megabytes(output)}, {status}")
 
 
+def webp_upload() -> None:
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "bomb.webp")
+        subprocess.run([sys.executable, "-c", WEBP_MAKE, path], check=True)
+        output = run(WEBP_DECODE, path)
+    if isinstance(output, str):
+        print(f"upload of a 49 MP lossless WebP: {output}")
+        return
+    print(f"upload of a 49 MP lossless WebP ({output[2]} bytes): peak RSS growth {megabytes(output)}, {output[1]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-old", action="store_true")
-    parser.add_argument("--only", choices=["resample", "json"])
+    parser.add_argument("--only", choices=["resample", "json", "webp"])
     args = parser.parse_args()
     if args.only in (None, "resample"):
         resampling(args.skip_old)
     if args.only in (None, "json"):
         json_body()
+    if args.only in (None, "webp"):
+        webp_upload()
 
 
 if __name__ == "__main__":

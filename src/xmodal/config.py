@@ -46,6 +46,10 @@ class Settings(BaseSettings):
         60.0, gt=0, description="audio beyond this is ignored when indexing; longer query uploads are refused"
     )
     max_image_pixels: int = Field(50_000_000, gt=0, description="decompression-bomb guard")
+    max_upload_pixels: int = Field(
+        16_000_000, gt=0, description="uploaded images that decode to more pixels are refused (JPEGs count reduced)"
+    )
+    upload_decoders: int = Field(2, ge=1, description="uploads decoded at once, off the event loop; others wait")
     max_text_chars: int = Field(20_000, gt=0)
     decode_max_side: int = Field(768, ge=64, description="images are shrunk to this before encoding")
     # Decoder processes. With 2 cores the encoder's threads already use both, and a decoder process

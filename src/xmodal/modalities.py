@@ -27,6 +27,7 @@ class Limits:
     max_audio_seconds: float
     max_text_chars: int
     refuse_longer_audio: bool = False  # uploads: a longer sound is refused rather than cut
+    max_decoded_pixels: int | None = None  # uploads: what an image may cost decoded, after reduced-size decoding
 
     @classmethod
     def for_indexing(cls, settings: Any) -> "Limits":
@@ -36,7 +37,17 @@ class Limits:
 
     @classmethod
     def for_queries(cls, settings: Any, upload: bool = False) -> "Limits":
-        return cls(settings.max_image_pixels, None, settings.max_audio_seconds, settings.max_text_chars, upload)
+        if not upload:
+            return cls(settings.max_image_pixels, None, settings.max_audio_seconds, settings.max_text_chars)
+        # An upload is decoded no larger than indexed images are (JPEGs at reduced scale), within a budget.
+        return cls(
+            settings.max_image_pixels,
+            settings.decode_max_side,
+            settings.max_audio_seconds,
+            settings.max_text_chars,
+            refuse_longer_audio=True,
+            max_decoded_pixels=settings.max_upload_pixels,
+        )
 
 
 @dataclass(frozen=True)
@@ -79,7 +90,7 @@ def _load_text(source: MediaSource, limits: Limits) -> str:
 def _load_image(source: MediaSource, limits: Limits) -> Any:
     from xmodal.encoders.media import load_image
 
-    return load_image(source, limits.max_image_pixels, limits.max_image_side)
+    return load_image(source, limits.max_image_pixels, limits.max_image_side, limits.max_decoded_pixels)
 
 
 def _load_audio(source: MediaSource, limits: Limits) -> Any:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from typing import Any
 
+import anyio.to_thread
 from fastapi import HTTPException, Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
@@ -54,7 +56,17 @@ async def read_multipart(request: Request, settings: Settings) -> tuple[SearchOp
         return options, None
     if len(data or b"") > settings.max_upload_bytes:  # type: ignore[arg-type]
         raise _too_large(settings)
-    return options, decode_upload(upload, data or b"", settings, weight)
+    # Off the event loop, a few at a time: a decode may take seconds and hundreds of MB.
+    decode = functools.partial(decode_upload, upload, data or b"", settings, weight)
+    return options, await anyio.to_thread.run_sync(decode, limiter=_decoders(request, settings))
+
+
+def _decoders(request: Request, settings: Settings) -> anyio.CapacityLimiter:
+    """One limiter per app, made in its event loop (anyio's limiters belong to one)."""
+    state = request.app.state
+    if getattr(state, "upload_decoders", None) is None:
+        state.upload_decoders = anyio.CapacityLimiter(settings.upload_decoders)
+    return state.upload_decoders
 
 
 def _too_large(settings: Settings) -> BodyTooLarge:

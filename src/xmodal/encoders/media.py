@@ -48,14 +48,20 @@ def _opened(source: Source) -> Iterator[BinaryIO]:
         yield source
 
 
-def load_image(source: Source, max_pixels: int, max_side: int | None = None) -> Image.Image:
+def load_image(
+    source: Source, max_pixels: int, max_side: int | None = None, max_decoded_pixels: int | None = None
+) -> Image.Image:
     """RGB image, EXIF-rotated, transparency composited on white, first frame if animated;
-    with `max_side`, shrunk to fit (JPEGs decode at reduced scale, which is much faster)."""
+    with `max_side`, shrunk to fit (JPEGs decode at reduced scale, which is much faster). With
+    `max_decoded_pixels`, an image that would decode to more pixels (after any reduced-scale
+    decoding) is refused before it is decoded: a few KB of lossless WebP can hold 49 MP."""
     with _opened(source) as handle:
-        return _decode_image(handle, max_pixels, max_side)
+        return _decode_image(handle, max_pixels, max_side, max_decoded_pixels)
 
 
-def _decode_image(handle: BinaryIO, max_pixels: int, max_side: int | None) -> Image.Image:
+def _decode_image(
+    handle: BinaryIO, max_pixels: int, max_side: int | None, max_decoded_pixels: int | None = None
+) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -69,6 +75,7 @@ def _decode_image(handle: BinaryIO, max_pixels: int, max_side: int | None) -> Im
             image.seek(0)
             if max_side is not None:
                 image.draft("RGB", (max_side, max_side))
+            _check_decoded_size(image, max_decoded_pixels)
             image.load()
             image = ImageOps.exif_transpose(image)
     except MediaError:
@@ -83,6 +90,17 @@ def _decode_image(handle: BinaryIO, max_pixels: int, max_side: int | None) -> Im
     if max_side is not None:
         image.thumbnail((max_side, max_side), Image.Resampling.BICUBIC)
     return image
+
+
+def _check_decoded_size(image: Image.Image, max_decoded_pixels: int | None) -> None:
+    """`image.size` is what decoding will produce (a JPEG's draft already reduced it)."""
+    width, height = image.size
+    if max_decoded_pixels is not None and width * height > max_decoded_pixels:
+        raise MediaError(
+            f"image decodes to {width}x{height} ({width * height / 1e6:.0f} MP), over the "
+            f"{max_decoded_pixels / 1e6:g} MP limit for uploaded images: send a smaller image "
+            "(or raise XMODAL_MAX_UPLOAD_PIXELS)"
+        )
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
