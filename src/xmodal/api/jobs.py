@@ -110,8 +110,10 @@ class JobRunner:
                 raise HTTPException(403, f"{raw} is outside the allowed roots ({', '.join(map(str, self.roots))})")
             if not resolved.exists():
                 raise HTTPException(404, f"{raw}: no such file or directory on the server")
-        except OSError as error:  # a name too long, a loop of links
+        except OSError as error:  # a name too long
             raise HTTPException(422, f"{raw!r}: {error.strerror or error}") from None
+        except RuntimeError:  # Path.resolve on a loop of links (Python < 3.13)
+            raise HTTPException(422, f"{raw!r}: a loop of symbolic links") from None
         return resolved
 
     def inside_roots(self, path: Path) -> bool:

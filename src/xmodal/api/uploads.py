@@ -82,6 +82,8 @@ def _json_object(value: object) -> dict[str, Any]:
         parsed = json.loads(value)
     except ValueError as error:
         raise HTTPException(422, f"'query' is not valid JSON: {error}") from None
+    except RecursionError:  # thousands of nested brackets
+        raise HTTPException(422, "'query' is nested too deeply") from None
     if not isinstance(parsed, dict):
         raise HTTPException(422, "'query' must be a JSON object")
     return parsed

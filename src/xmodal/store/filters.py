@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, Iterable, Union
+from typing import Annotated, Any, Iterable, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import LargeBinary, String, and_, cast, func, literal, or_, select, type_coerce
@@ -19,7 +19,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from xmodal.store.schema import Item
 
-MetadataValue = Union[bool, int, float, str]
+SQL_INT = 2**63 - 1  # database integers are 64-bit: a larger one would fail in the driver (a 500)
+MetadataValue = Union[bool, Annotated[int, Field(ge=-SQL_INT - 1, le=SQL_INT)], float, str]
 _METADATA_KEY = re.compile(r"^[\w .:-]{1,64}$")
 _EXTENSION = re.compile(r"^\.?[A-Za-z0-9]{1,10}$")
 
@@ -33,8 +34,8 @@ class Filters(BaseModel):
     extension: list[str] | None = Field(
         None, max_length=32, description="file extension(s), e.g. ['.jpg', 'png']; any of them"
     )
-    min_size: int | None = Field(None, ge=0, description="file size in bytes, at least")
-    max_size: int | None = Field(None, ge=0, description="file size in bytes, at most")
+    min_size: int | None = Field(None, ge=0, le=SQL_INT, description="file size in bytes, at least")
+    max_size: int | None = Field(None, ge=0, le=SQL_INT, description="file size in bytes, at most")
     min_mtime: float | None = Field(None, description="modified at or after (Unix seconds)")
     max_mtime: float | None = Field(None, description="modified at or before (Unix seconds)")
     metadata: dict[str, MetadataValue] | None = Field(
