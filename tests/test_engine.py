@@ -99,3 +99,40 @@ def test_a_link_out_of_the_indexed_folder_is_skipped_and_never_an_item(corpus, t
             ("passwd.txt", True)
         ]
         assert summary.failed == 0 and engine.store.by_path(str(secret)) is None
+
+
+def test_concurrent_deletes_wait_for_each_other(engine, monkeypatch) -> None:
+    """Issue 8 (minor): two deletes at once in one server both succeed; only another writer is a 409."""
+    import threading
+
+    first, second = [hit.id for hit in engine.search(Query([Part(text="red")], ["image", "text"], k=2)).hits]
+    entered, release = threading.Event(), threading.Event()
+    remove = Store.remove
+
+    def slow_remove(store, item_ids):
+        entered.set()
+        release.wait(30)
+        return remove(store, item_ids)
+
+    monkeypatch.setattr(Store, "remove", slow_remove)
+    errors: list[Exception] = []
+
+    def delete(item_id: int) -> None:
+        try:
+            engine.delete(item_id)
+        except Exception as error:  # noqa: BLE001 - handed to the test
+            errors.append(error)
+
+    one = threading.Thread(target=delete, args=(first,))
+    one.start()
+    assert entered.wait(30)
+    two = threading.Thread(target=delete, args=(second,))
+    two.start()
+    two.join(0.5)  # the second waits for the first (or, before the fix, fails at once)
+    release.set()
+    one.join(30)
+    two.join(30)
+    assert errors == []
+    for item_id in (first, second):
+        with pytest.raises(NotFound):
+            engine.item(item_id)

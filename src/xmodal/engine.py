@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from xmodal import modalities
 from xmodal.config import DEFAULT_MODEL, Settings
-from xmodal.errors import Invalid, NotFound
+from xmodal.errors import Conflict, Invalid, NotFound
 from xmodal.store import Item, Store, describe_model
+
+DELETE_WAIT_SECONDS = 10.0  # how long a delete waits for the deletes before it in this process
 
 if TYPE_CHECKING:
     from xmodal.encoders import Encoder
@@ -44,6 +46,7 @@ class Engine:
         self._encoder = encoder
         self._searcher: Searcher | None = None
         self._loading = threading.Lock()  # the API's threads may all want the model first
+        self._deleting = threading.Lock()  # one writer per process: deletes queue here instead of failing
         self.batch_queries = False  # the API sets it: concurrent query encodes share forwards (encoders/batching.py)
         self._batcher = None
 
@@ -141,15 +144,21 @@ class Engine:
         return self.store.failures(limit)
 
     def delete(self, item_id: int) -> None:
-        """Remove an item's row and vector (its file stays); Conflict while a job writes the store."""
-        self.item(item_id)
-        store = Store.open(
-            self.directory, self.store.model, writable=True, repair=False, database_url=self._database
-        )
+        """Remove an item's row and vector (its file stays); Conflict while a job writes the store.
+        Deletes in this process take turns (a server's concurrent DELETEs wait, briefly, for each other)."""
+        if not self._deleting.acquire(timeout=DELETE_WAIT_SECONDS):
+            raise Conflict(f"the store is busy with other deletes; try again in a few seconds ({self.directory})")
         try:
-            store.remove([item_id])
+            self.item(item_id)
+            store = Store.open(
+                self.directory, self.store.model, writable=True, repair=False, database_url=self._database
+            )
+            try:
+                store.remove([item_id])
+            finally:
+                store.close()
         finally:
-            store.close()
+            self._deleting.release()
 
     # --- index jobs ---------------------------------------------------------------------------
 
