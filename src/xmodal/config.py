@@ -79,12 +79,16 @@ class Settings(BaseSettings):
     allowed_roots: Annotated[list[Path], NoDecode] = Field(
         default_factory=list, description="server directories POST /jobs may index"
     )
+    trusted_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host headers the API answers (e.g. search.example.org, *.example.org); empty: any",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="browser origins allowed to call the API"
     )
     log_format: Literal["json", "text"] = Field("json", description="API logs: one JSON object per line, or plain text")
 
-    @field_validator("allowed_roots", "cors_origins", mode="before")
+    @field_validator("allowed_roots", "cors_origins", "trusted_hosts", mode="before")
     @classmethod
     def _list_from_text(cls, value: object) -> object:
         """The environment gives lists as a JSON array or comma-separated text."""

@@ -89,3 +89,10 @@ def test_a_streamed_json_body_is_counted_and_cut_with_413(client) -> None:
 def test_jobs_take_only_json(client) -> None:
     response = client.post("/jobs", files={"file": ("a.txt", b"x")}, headers={"X-API-Key": KEY})
     assert response.status_code == 415
+
+
+def test_only_trusted_hosts_are_answered_when_configured(serve) -> None:
+    client = serve(trusted_hosts="search.example.org,localhost")
+    assert client.get("/health", headers={"host": "rebound.attacker.test"}).status_code == 400
+    assert client.get("/health", headers={"host": "localhost:8000"}).status_code == 200
+    assert serve().get("/health", headers={"host": "anything.test"}).status_code == 200  # none configured: any

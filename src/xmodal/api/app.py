@@ -9,6 +9,7 @@ from typing import AsyncIterator
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -74,6 +75,8 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             allow_headers=["Content-Type", "X-API-Key", "Authorization", "Range", "X-Request-ID"],
             expose_headers=["Content-Range", "Accept-Ranges", "Content-Length", "X-Request-ID", "Location"],
         )
+    if settings.trusted_hosts:  # a DNS-rebinding page reaches a loopback server under its own name
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
 
 

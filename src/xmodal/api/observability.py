@@ -33,6 +33,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class TextFormatter(logging.Formatter):
+    """Plain lines; control characters in the message (a request path can hold a decoded newline) are
+    escaped, so a client cannot forge log lines."""
+
+    _CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        record.message = self._CONTROL.sub(lambda match: ascii(match.group())[1:-1], record.message)
+        return super().formatMessage(record)
+
+
 def configure_logging(log_format: str) -> None:
     """Give the `xmodal` loggers one stderr handler (JSON lines or text), once per process."""
     logger = logging.getLogger("xmodal")
@@ -41,7 +55,7 @@ def configure_logging(log_format: str) -> None:
     handler = logging.StreamHandler()
     handler.xmodal = True  # type: ignore[attr-defined]
     handler.setFormatter(
-        JsonFormatter() if log_format == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        JsonFormatter() if log_format == "json" else TextFormatter()
     )
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
