@@ -233,7 +233,16 @@ class Engine:
         return self.store.counts()
 
     def health(self) -> dict[str, Any]:
-        return {"status": "ok", "model": self.store.model, "items": self.stats()}
+        """Counts, and whether every vector index loads: a store that cannot be searched is unhealthy."""
+        problems = []
+        for modality in self.store.modalities:
+            try:
+                self.store.vectors(modality)
+            except Exception as error:  # noqa: BLE001 - whatever the backend raises, searches would fail alike
+                first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+                problems.append(f"the {modality} vector index cannot be read: {first_line}")
+        status = "unhealthy" if problems else "ok"
+        return {"status": status, "model": self.store.model, "items": self.stats(), "problems": problems}
 
     def check(self, repair: bool = False) -> CheckReport:
         """Do the database and the vector files agree? Takes the writer lock: no job may write meanwhile."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.api.conftest import KEY
@@ -46,3 +48,16 @@ def test_a_loop_of_links_given_to_jobs_is_refused(serve, tmp_path) -> None:
     for path in [root / "loop", root / "loop" / "x"]:
         response = client.post("/jobs", json={"paths": [str(path)]}, headers={"X-API-Key": KEY})
         assert response.status_code == 422 and "loop" in response.json()["detail"]
+
+
+def test_health_is_503_when_a_vector_file_cannot_be_read(serve, settings) -> None:
+    """Issue 8 #8 (in part): a store it cannot search is not reported healthy."""
+    client = serve()
+    assert client.get("/health").json()["status"] == "ok"
+    image = settings.store / "vectors" / "image.faiss"
+    image.write_bytes(image.read_bytes()[:40])  # truncated, and newer: the reader reloads it
+    os.utime(image, (image.stat().st_mtime + 10, image.stat().st_mtime + 10))
+    response = serve().get("/health")
+    assert response.status_code == 503, response.text
+    body = response.json()
+    assert body["status"] == "unhealthy" and any("image" in problem for problem in body["problems"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -158,9 +158,12 @@ def delete_item(item_id: ItemId, request: Request) -> DeletedResponse:
     return DeletedResponse(deleted=item_id)
 
 
-@router.get("/health", response_model=HealthResponse, tags=["operations"])
-def health(request: Request) -> HealthResponse:
-    return HealthResponse(**_engine(request).health(), read_only=request.app.state.settings.api_key is None)
+@router.get("/health", response_model=HealthResponse, tags=["operations"], responses={503: {"model": HealthResponse}})
+def health(request: Request, response: Response) -> HealthResponse:
+    report = HealthResponse(**_engine(request).health(), read_only=request.app.state.settings.api_key is None)
+    if report.problems:
+        response.status_code = 503  # load balancers and probes take this store out of service
+    return report
 
 
 @router.get("/metrics", response_class=PlainTextResponse, tags=["operations"], summary="Prometheus metrics")

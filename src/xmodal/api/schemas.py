@@ -77,6 +77,7 @@ class HealthResponse(BaseModel):
     model: dict[str, Any]
     items: dict[str, dict[str, int]]
     read_only: bool = Field(description="true when no API key is configured: jobs and deletes are refused")
+    problems: list[str] = Field(default_factory=list, description="why the store cannot be searched (status 503)")
 
 
 class JobRequest(BaseModel):
