@@ -73,15 +73,17 @@ class _FeaturesOnly(nn.Module):
         return self.tower.features(pixels)
 
 
-def export_onnx(tower: nn.Module, example: Tensor, path: Path) -> None:
-    """`tower.features` -> ONNX at `path` (batch dimension dynamic), written atomically."""
+def export_onnx(
+    module: nn.Module, example: Tensor, path: Path, input_name: str = "pixels", outputs: tuple[str, ...] = ("features",)
+) -> None:
+    """`module.forward` -> ONNX at `path` (batch dimension dynamic), written atomically."""
     buffer = io.BytesIO()
-    # The tracer warns that TF "SAME" padding becomes constant: FastTower runs only that input size there.
+    # The tracer warns that TF "SAME" padding becomes constant: callers run only the example's size there.
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(
-            _FeaturesOnly(tower).eval(), (example,), buffer, input_names=["pixels"], output_names=["features"],
-            dynamic_axes={"pixels": {0: "batch"}, "features": {0: "batch"}}, opset_version=17, dynamo=False,
+            module.eval(), (example,), buffer, input_names=[input_name], output_names=list(outputs),
+            dynamic_axes={name: {0: "batch"} for name in (input_name, *outputs)}, opset_version=17, dynamo=False,
         )
     atomic_write(path, lambda temporary: temporary.write_bytes(buffer.getvalue()))
 
@@ -90,7 +92,7 @@ def exported(tower: nn.Module, name: str, example: Tensor) -> Path:
     """The cached ONNX file of `tower.features`, exported on first use."""
     path = runtime_cache_dir() / f"{name}@{weights_digest(tower)}.onnx"
     if not path.is_file():
-        export_onnx(tower, example, path)
+        export_onnx(_FeaturesOnly(tower), example, path)
     return path
 
 

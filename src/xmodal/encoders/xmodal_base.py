@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from xmodal.compat import ensure_imports
-from xmodal.encoders import aisfx, efficientnet_lite, runtime, text_runtime, yamnet
+from xmodal.encoders import aisfx, audio_runtime, efficientnet_lite, runtime, text_runtime, yamnet
 from xmodal.encoders.base import Encoder, Modality, ModelInfo, batched
 from xmodal.encoders.calibration import Calibration
 from xmodal.encoders.media import Audio
@@ -85,13 +85,14 @@ class AudioTowers:
     def __init__(self, device: torch.device) -> None:
         self.device = device
 
+    # On CPU their networks run in ONNX Runtime (audio_runtime.py); the torch modules stay the reference.
     @cached_property
     def yamnet(self) -> yamnet.YamnetNet:
-        return yamnet.load_yamnet().to(self.device).eval()
+        return audio_runtime.fast_yamnet(yamnet.load_yamnet().to(self.device).eval())
 
     @cached_property
     def aisfx(self) -> aisfx.AisfxEmbeddingNet:
-        return aisfx.load_aisfx().to(self.device)
+        return audio_runtime.fast_aisfx(aisfx.load_aisfx().to(self.device))
 
     @cached_property
     def aisfx_frontend(self) -> aisfx.AisfxFrontend:
