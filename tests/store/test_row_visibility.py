@@ -78,3 +78,18 @@ def test_items_added_through_the_store_api_are_searchable_after_close(tmp_path: 
     store.add([Item(modality="text", text="a", content_hash="a")], unit_rows(1))
     store.close()
     assert Store.open(tmp_path).counts() == {"text": {"indexed": 1}}
+
+
+def test_a_damaged_vector_file_is_one_clear_error(tmp_path: Path) -> None:
+    """Issue 8 #8 (in part): a truncated FAISS file is a StoreDamaged naming the file, not a traceback."""
+    from xmodal.errors import Unavailable
+
+    store = writer(tmp_path)
+    store.add([ItemRow(modality="text", text="a", content_hash="a")], unit_rows(1))
+    store.close()
+    damaged = tmp_path / "vectors" / "text.faiss"
+    damaged.write_bytes(damaged.read_bytes()[:40])
+    reader = Store.open(tmp_path)
+    with pytest.raises(Unavailable, match="cannot read the text vector index.*text.faiss") as caught:
+        reader.vectors("text")
+    assert "\n" not in str(caught.value)

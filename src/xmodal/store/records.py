@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from xmodal.errors import Conflict, NotFound
+from xmodal.errors import Conflict, NotFound, Unavailable
 from xmodal.store.schema import SCHEMA_VERSION, StoreInfo
 from xmodal.store.vectors import DEFAULT_BACKEND
 
@@ -19,6 +19,10 @@ class StoreError(Conflict):
 
 class StoreNotFound(StoreError, NotFound):
     status = 404
+
+
+class StoreDamaged(Unavailable):
+    """A store file that cannot be read (truncated, corrupt): one line naming it, not a backend traceback."""
 
 
 def describe_model(model: dict[str, Any]) -> str:

@@ -22,7 +22,7 @@ from xmodal.store.database import DATABASE_NAME, connect, default_url, holds_a_s
 from xmodal.store.filters import Filters, allowed_ids, condition
 from xmodal.store.keyword import keyword_index
 from xmodal.store.lock import WriterLock
-from xmodal.store.records import StoreError, StoreNotFound, check_and_record, describe_model
+from xmodal.store.records import StoreDamaged, StoreError, StoreNotFound, check_and_record, describe_model
 from xmodal.store.schema import EMBEDDED, INDEXED, PENDING, Duplicate, Item, StoreInfo
 from xmodal.store.vectors import VectorBackend, open_backend
 
@@ -121,11 +121,19 @@ class Store:
 
     def vectors(self, modality: str) -> VectorBackend:
         """The modality's vector index; a reader's is reloaded when the writer saved a newer file."""
-        if modality not in self._vectors:
-            stem = self.directory / "vectors" / modality
-            self._vectors[modality] = open_backend(self.backend, stem, int(self.model["dim"]))
-        elif not self.writable:
-            self._vectors[modality].refresh()
+        stem = self.directory / "vectors" / modality
+        try:
+            if modality not in self._vectors:
+                self._vectors[modality] = open_backend(self.backend, stem, int(self.model["dim"]))
+            elif not self.writable:
+                self._vectors[modality].refresh()
+        except (RuntimeError, OSError, ValueError, EOFError) as error:  # FAISS says so with a RuntimeError
+            first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            reason = first_line.rsplit(": ", 2)[-2] if first_line.count(": ") >= 2 else first_line  # past C++ frames
+            raise StoreDamaged(
+                f"cannot read the {modality} vector index of {self.directory} ({reason[:200]}); "
+                "re-index into a new store to rebuild it"
+            ) from None
         return self._vectors[modality]
 
     def save(self) -> None:
