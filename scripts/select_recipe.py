@@ -30,6 +30,8 @@ RECIPES: dict[str, dict] = {
     "mlp residual": {"audio_adapter": "mlp"},
     "linear residual x0.5": {"audio_residual_scale": 0.5},
     "mlp residual x0.5": {"audio_adapter": "mlp", "audio_residual_scale": 0.5},
+    "mlp residual x0.3": {"audio_adapter": "mlp", "audio_residual_scale": 0.3},
+    "mlp residual, dropout 0.8, x0.5": {"audio_adapter": "mlp", "dropout": 0.8, "audio_residual_scale": 0.5},
     "linear residual, yamnet only": {"audio_towers": ("yamnet",)},
     "linear residual, lr x0.3": {"audio_lr_scale": 0.3},
     "linear residual, dropout 0.2": {"dropout": 0.2},

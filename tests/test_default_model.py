@@ -25,6 +25,7 @@ from xmodal.store import Store
 pytestmark = pytest.mark.slow
 CONCEPTS = [json.loads(line) for line in (SAMPLES / "concepts.jsonl").read_text().splitlines()]
 WITH_SOUND = [concept for concept in CONCEPTS if concept.get("audio")]
+SOUND_CAPTION_TOP5 = 0.7  # measured 0.75 with xmodal-base 0.3.0 (the model issue's target, 0.8, is not reached)
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +95,31 @@ def test_unseen_sounds_find_their_captions_well_above_chance(embedded) -> None:
     assert beaten.mean() >= 0.7  # measured 0.76 (xmodal-base 0.2.0)
     assert np.mean(ranks(sounds, captions, gold) < 10) >= 0.55  # chance: 10/40; measured 0.62
     assert np.mean(ranks(captions[gold], sounds, list(range(len(gold)))) < 10) >= 0.55  # chance: 10/24; measured 0.62
+
+
+def test_each_sound_finds_its_own_caption_in_its_top_five(embedded) -> None:
+    captions, _, sounds = embedded
+    gold = [CONCEPTS.index(concept) for concept in WITH_SOUND]
+    assert np.mean(ranks(sounds, captions, gold) < 5) >= SOUND_CAPTION_TOP5
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory, model) -> Searcher:
+    settings = Settings(store=tmp_path_factory.mktemp("sample") / "store")
+    store = Store.open(settings.store, model.info.identity(), writable=True)
+    IndexJob(store, model, settings).run(collect_sources([SAMPLES / "corpus"]))
+    return Searcher(store, model)
+
+
+@pytest.mark.parametrize("query, name", [("a cow", "cow"), ("a dog barking", "dog"), ("a violin", "violin")])
+def test_a_mixed_list_interleaves_the_picture_the_sound_and_the_caption(sample_store, query, name) -> None:
+    """With every kind selected, the calibrated list mixes kinds (raw cosine put nine captions before any
+    picture) and holds the concept in at least two of them in its top 5 (measured with 0.3.0: cow caption
+    and sound, dog sound and caption, violin caption and picture)."""
+    top = sample_store.search_text(query, None, k=5)
+    kinds_of_concept = {hit.modality for hit in top if hit.path and Path(hit.path).stem == name}
+    assert len(kinds_of_concept) >= 2, [(h.modality, h.path) for h in top]
+    assert len({hit.modality for hit in top}) >= 2
 
 
 def test_index_and_search_the_sample_corpus(tmp_path: Path, model) -> None:
