@@ -242,7 +242,8 @@ def train(
             image_head=frozen_image,
         )
     fitted = split.train + split.val
-    calibration = fit_calibration(eval_items(fitted), embed_items(heads, eval_items(fitted), table))
+    fitted_items = eval_items(fitted)
+    calibration = fit_calibration(fitted_items, embed_items(heads, fitted_items, table))
     finished = time.perf_counter()
     best = (
         max(history, key=lambda log: log.val_r10) if history and history[0].val else (history[-1] if history else None)
