@@ -172,7 +172,10 @@ def _print_summary(summary, store: Path) -> None:
     if len(summary.duplicate_paths) > SHOWN_DUPLICATES:
         more = len(summary.duplicate_paths) - SHOWN_DUPLICATES
         err.print(f"... and {more} more duplicates (recorded in the store)", markup=False)
-    counted = (("moved", summary.moved), ("duplicates", summary.duplicates), ("pruned", summary.pruned))
+    counted = (
+        ("moved", summary.moved), ("duplicates", summary.duplicates), ("pruned", summary.pruned),
+        ("re-embedded", summary.restored),
+    )
     extra = "".join(f", {name} {count}" for name, count in counted if count)
     typer.echo(
         f"indexed {summary.indexed}, unchanged {summary.unchanged}{extra}, failed {summary.failed} "

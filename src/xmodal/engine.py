@@ -23,6 +23,7 @@ DELETE_WAIT_SECONDS = 10.0  # how long a delete waits for the deletes before it 
 if TYPE_CHECKING:
     from xmodal.encoders import Encoder
     from xmodal.indexer import JobProgress, JobSummary, Source
+    from xmodal.indexer.restore import Restored
     from xmodal.search import BatchQuery, Hit, Page, Query, Searcher
 
 
@@ -210,6 +211,8 @@ class Engine:
 
                 runner = ray_runner(encoder.info.spec, settings)
             job = IndexJob(store, encoder, settings, on_item=lambda _label: _advance(progress, report), runner=runner)
+            restored = self._restore_lost(store, settings)  # rows whose vectors were lost, under their ids
+            job.summary.restored = sum(restored.restored.values()) if restored else 0
             progress.stage, progress.total, progress.summary = "indexing", progress.found, job.summary  # live counts
             report(progress)
             return job.run(found, prune_under=[path for path in paths if Path(path).is_dir()] if prune else None)
@@ -245,17 +248,35 @@ class Engine:
         return {"status": status, "model": self.store.model, "items": self.stats(), "problems": problems}
 
     def check(self, repair: bool = False) -> CheckReport:
-        """Do the database and the vector files agree? Takes the writer lock: no job may write meanwhile."""
+        """Is the database sound (SQLite's integrity check), does every vector file load, do the two agree?
+        A damaged database, or a damaged vector file without `repair`, is StoreDamaged (one line). `repair`
+        sets a damaged vector file aside and re-embeds rows whose vectors are missing from their files under
+        their ids (the model loads only then). Takes the writer lock: no job may write meanwhile."""
+        from xmodal.store.database import DatabaseDamaged, damaged_message
+
         store = Store.open(self.directory, writable=True, repair=False, database_url=self._database)
         try:
-            report = CheckReport(store.verify())
+            if damage := store.database_problems():
+                raise DatabaseDamaged(damaged_message(store.engine.url.database or "?", damage[0]))
+            set_aside = store.set_aside_damaged() if repair else []
+            report = CheckReport([why for _, why in set_aside] + store.verify())
             if report.found and repair:
-                report.repaired = store.repair()
+                report.repaired = [f"set aside {name} as {name}.damaged, to rebuild it" for name, _ in set_aside]
+                report.repaired += store.repair()
+                report.repaired += restored.lines() if (restored := self._restore_lost(store)) else []
             report.remaining = store.verify() if report.repaired else report.found
             report.items = store.counts()
         finally:
             store.close()
         return report
+
+    def _restore_lost(self, store: Store, settings: Settings | None = None) -> Restored | None:
+        """Re-embed rows whose vectors were lost, under their ids (loads the model when there are any)."""
+        if not store.lost(limit=1):
+            return None
+        from xmodal.indexer.restore import restore_lost
+
+        return restore_lost(store, self._encoder_for(store.model["spec"]), settings or self.settings)
 
     def upgrade(self) -> list[str]:
         """Bring the store's database schema to this xmodal's (any writer's open does it too); returns

@@ -12,6 +12,7 @@ class JobSummary:
     moved: int = 0
     duplicates: int = 0
     pruned: int = 0
+    restored: int = 0  # items whose lost vectors were re-embedded under their ids
     failed: int = 0
     elapsed: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)

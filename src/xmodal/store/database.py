@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,25 @@ def connect(url: str) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    @event.listens_for(engine, "handle_error")
+    def _damaged(context: Any) -> None:
+        """A corrupt page or a file that is no database is one line naming the file (exit 2, 503), not a traceback."""
+        error = context.original_exception
+        if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
+            if any(sign in str(error) for sign in DAMAGE_SIGNS):
+                raise DatabaseDamaged(damaged_message(parsed.database or "?", str(error)))
+
     return engine
+
+
+DAMAGE_SIGNS = ("malformed", "not a database", "corrupt")
+
+
+def damaged_message(file: str, reason: str) -> str:
+    return (
+        f"the metadata database {file} is damaged ({reason[:200]}); restore it from a backup, "
+        "or re-index into a new store"
+    )
 
 
 def holds_a_store(engine: Engine) -> bool:
@@ -65,3 +84,7 @@ def holds_a_store(engine: Engine) -> bool:
 
 class DatabaseUnavailable(Unavailable):
     pass
+
+
+class DatabaseDamaged(Unavailable):
+    """The store's SQLite file fails its integrity check or cannot be read as a database."""

@@ -14,7 +14,9 @@ SCHEMA_VERSION = 2  # 1: items, store_info; 2: + duplicates
 
 # An item's status. Searches see only INDEXED rows: the writer adds rows PENDING and marks them INDEXED
 # in the same save that writes their vectors to disk. To the writer, PENDING rows are embedded too.
-INDEXED, PENDING, FAILED = "indexed", "pending", "failed"
+# LOST: an indexed row whose vector is gone (a missing or damaged vector file). It keeps its id and metadata,
+# unsearchable, until a repair or the next job re-embeds it from its file (or its stored text).
+INDEXED, PENDING, FAILED, LOST = "indexed", "pending", "failed", "lost"
 EMBEDDED = (INDEXED, PENDING)
 
 
@@ -52,7 +54,7 @@ class Item(Base):
     size: Mapped[int | None] = mapped_column(Integer)
     mtime: Mapped[float | None] = mapped_column(Float)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(8), default=INDEXED, index=True)  # INDEXED | PENDING | FAILED
+    status: Mapped[str] = mapped_column(String(8), default=INDEXED, index=True)  # INDEXED | PENDING | FAILED | LOST
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 

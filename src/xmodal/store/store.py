@@ -23,8 +23,8 @@ from xmodal.store.filters import Filters, allowed_ids, condition
 from xmodal.store.keyword import keyword_index
 from xmodal.store.lock import WriterLock
 from xmodal.store.records import StoreDamaged, StoreError, StoreNotFound, check_and_record, describe_model
-from xmodal.store.schema import EMBEDDED, INDEXED, PENDING, Duplicate, Item, StoreInfo
-from xmodal.store.vectors import VectorBackend, open_backend
+from xmodal.store.schema import EMBEDDED, INDEXED, LOST, PENDING, Duplicate, Item, StoreInfo
+from xmodal.store.vectors import VectorBackend, backend_class, open_backend
 
 __all__ = ["Store", "StoreError", "StoreNotFound", "describe_model"]
 PREFILTER_LIMIT = 10_000  # filters matching up to this many items are handed to the vector search as an id set
@@ -46,6 +46,7 @@ class Store:
         self.keywords = keyword_index(self.dialect)
         self._lock = lock
         self._vectors: dict[str, VectorBackend] = {}
+        self._restored: list[int] = []  # lost rows whose vectors were added again, searchable at the next save
         self.upgraded: list[str] = []  # schema revisions this open applied
 
     @classmethod
@@ -132,9 +133,12 @@ class Store:
             reason = first_line.rsplit(": ", 2)[-2] if first_line.count(": ") >= 2 else first_line  # past C++ frames
             raise StoreDamaged(
                 f"cannot read the {modality} vector index of {self.directory} ({reason[:200]}); "
-                "re-index into a new store to rebuild it"
+                f"`xmodal check --repair --store {self.directory}` rebuilds it from the indexed files"
             ) from None
         return self._vectors[modality]
+
+    def vector_file(self, modality: str) -> Path:
+        return self.directory / "vectors" / f"{modality}{backend_class(self.backend).suffix}"
 
     def save(self) -> None:
         """Checkpoint: write the vector files that changed since the last save, then make the rows
@@ -143,8 +147,12 @@ class Store:
             if index.dirty:
                 index.save()
         if self.writable:
+            restored, self._restored = self._restored, []
             with self.sessions.begin() as session:
                 session.execute(update(Item).where(Item.status == PENDING).values(status=INDEXED))
+                for start in range(0, len(restored), 10_000):  # within every database's bound-parameter limit
+                    chunk = restored[start : start + 10_000]
+                    session.execute(update(Item).where(Item.id.in_(chunk), Item.status == LOST).values(status=INDEXED))
 
     def optimize(self, kind: str = "auto") -> dict[str, dict[str, Any]]:
         """Give each modality's index the layout its size calls for (or `kind`), tuned and recorded
@@ -174,6 +182,16 @@ class Store:
             for modality in set(kinds.tolist()):
                 self.vectors(modality).add(ids[kinds == modality], vectors[kinds == modality])
             session.expunge_all()
+
+    def restore(self, modality: str, item_ids: Sequence[int], vectors: np.ndarray) -> None:
+        """Give lost rows their vectors again, under the same ids; searchable after the next save."""
+        self.vectors(modality).add(np.asarray(item_ids, dtype=np.int64), vectors)
+        self._restored.extend(int(item_id) for item_id in item_ids)
+
+    def lost(self, limit: int | None = None) -> list[Item]:
+        """Rows whose vectors were lost, waiting to be re-embedded (`consistency`)."""
+        with self.sessions() as session:
+            return list(session.scalars(select(Item).where(Item.status == LOST).order_by(Item.id).limit(limit)))
 
     def add_failed(self, items: Iterable[Item]) -> None:
         with self.sessions.begin() as session:
@@ -304,8 +322,18 @@ class Store:
         return consistency.verify(self)
 
     def repair(self) -> list[str]:
-        """Make each index hold exactly the vectors of indexed rows; returns what was done."""
+        """Make each index hold exactly the vectors of indexed rows (rows whose vectors are missing are kept,
+        LOST, to be re-embedded by `xmodal.indexer.restore`); returns what was done."""
         return consistency.repair(self)
+
+    def set_aside_damaged(self) -> list[tuple[str, str]]:
+        """Move each vector file that cannot be read aside (kept as `<file>.damaged`): an empty index takes
+        its place and `repair` marks its rows for re-embedding. Returns (file name, why) of each."""
+        return consistency.set_aside_damaged(self)
+
+    def database_problems(self) -> list[str]:
+        """What the database's own integrity check finds (SQLite: every page and index); [] when sound."""
+        return consistency.database_problems(self)
 
     def size_on_disk(self) -> int:
         return sum(path.stat().st_size for path in self.directory.rglob("*") if path.is_file())
