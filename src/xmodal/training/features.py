@@ -91,6 +91,7 @@ class FeatureExtractor:
     max_pixels: int = 50_000_000
     max_audio_seconds: float = 60.0  # as the indexer's default; part of the audio bank's name
     batch_size: int = 32
+    image_model: str = "efficientnet-lite0"  # a key of efficientnet_lite.VARIANTS
     progress: Progress | None = None
     failures: list[Failure] = field(default_factory=list)
     _towers: dict[str, object] = field(default_factory=dict)
@@ -107,11 +108,13 @@ class FeatureExtractor:
             bank.save()
 
     # --- towers -------------------------------------------------------------------------
-    def image_tower(self) -> efficientnet_lite.EfficientNetLite0:
+    def image_tower(self) -> efficientnet_lite.EfficientNetLite:
         if "image" not in self._towers:
-            path = efficientnet_lite.packaged_weights_path()
-            self._towers["image"] = efficientnet_lite.load_efficientnet_lite0(path).to(self.device)
-            self._towers["image_tag"] = f"efficientnet-lite0@{_weights_tag(path)}"
+            path = efficientnet_lite.packaged_weights_path(self.image_model)
+            tower = efficientnet_lite.load_efficientnet_lite(self.image_model, path).to(self.device)
+            # channels_last: depthwise convolutions run 2-3x faster on CPU, same results to float rounding
+            self._towers["image"] = tower.to(memory_format=torch.channels_last)
+            self._towers["image_tag"] = f"{self.image_model}@{_weights_tag(path)}"
         return self._towers["image"]  # type: ignore[return-value]
 
     def audio_tower(self) -> tuple[aisfx.AisfxEmbeddingNet, aisfx.AisfxFrontend]:
@@ -168,9 +171,11 @@ class FeatureExtractor:
         """[n, views, 1280] EfficientNet features and whether each file could be read."""
         tower = self.image_tower()
         tag = str(self._towers["image_tag"])
-        return self._media(
-            paths, views, tag, self._image_views, lambda batch: tower.features(torch.stack(batch).to(self.device)), 1280
-        )
+
+        def run(batch: list[torch.Tensor]) -> torch.Tensor:
+            return tower.features(torch.stack(batch).to(self.device, memory_format=torch.channels_last))
+
+        return self._media(paths, views, tag, self._image_views, run, efficientnet_lite.FEATURE_DIM)
 
     def audio(self, paths: Sequence[Path], views: int) -> tuple[torch.Tensor, list[bool]]:
         """[n, views, 1024] aiSFX features (block mean, block max)."""
@@ -242,17 +247,17 @@ class FeatureExtractor:
 
     def _image_views(self, path: Path, digest: str, views: list[int]) -> list[torch.Tensor]:
         clean = load_image(path, self.max_pixels)  # the decompression-bomb guard; RGB on white, as indexed
+        size = efficientnet_lite.VARIANTS[self.image_model].image_size
         source = None
         made = []
         for view in views:
             if view == 0:
-                made.append(efficientnet_lite.preprocess(clean))
+                made.append(efficientnet_lite.preprocess(clean, size))
                 continue
             if source is None:
                 source = _with_alpha(path) or clean
-            made.append(
-                efficientnet_lite.preprocess(augment.augment_image(source, augment.view_rng(self.seed, digest, view)))
-            )
+            view_image = augment.augment_image(source, augment.view_rng(self.seed, digest, view))
+            made.append(efficientnet_lite.preprocess(view_image, size))
         return made
 
     def _audio_views(self, path: Path, digest: str, views: list[int]) -> list[torch.Tensor]:
