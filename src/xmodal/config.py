@@ -46,6 +46,13 @@ class Settings(BaseSettings):
         60.0, gt=0, description="audio beyond this is ignored when indexing; longer query uploads are refused"
     )
     max_image_pixels: int = Field(50_000_000, gt=0, description="decompression-bomb guard")
+    # Videos: frames cost the same however long the video (they are reached by seeking), so the duration
+    # cap is there for endless or lying headers, not for cost. The soundtrack is cut at max_audio_seconds.
+    video_frames: int = Field(8, ge=1, le=64, description="frames sampled evenly over each video's duration")
+    max_video_seconds: float = Field(4 * 3600.0, gt=0, description="longer (or endless) videos are refused")
+    max_video_pixels: int = Field(
+        4096 * 2160, gt=0, description="videos with larger frames (width x height) are refused before decoding"
+    )
     max_upload_pixels: int = Field(
         16_000_000, gt=0, description="uploaded images that decode to more pixels are refused (JPEGs count reduced)"
     )

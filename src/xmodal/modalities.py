@@ -28,11 +28,20 @@ class Limits:
     max_text_chars: int
     refuse_longer_audio: bool = False  # uploads: a longer sound is refused rather than cut
     max_decoded_pixels: int | None = None  # uploads: what an image may cost decoded, after reduced-size decoding
+    video_frames: int = 8  # frames sampled from a video
+    max_video_seconds: float = 4 * 3600.0
+    max_video_pixels: int = 4096 * 2160  # a video frame's width x height
 
     @classmethod
     def for_indexing(cls, settings: Any) -> "Limits":
         return cls(
-            settings.max_image_pixels, settings.decode_max_side, settings.max_audio_seconds, settings.max_text_chars
+            settings.max_image_pixels,
+            settings.decode_max_side,
+            settings.max_audio_seconds,
+            settings.max_text_chars,
+            video_frames=settings.video_frames,
+            max_video_seconds=settings.max_video_seconds,
+            max_video_pixels=settings.max_video_pixels,
         )
 
     @classmethod
@@ -106,6 +115,21 @@ def _load_audio(source: MediaSource, limits: Limits) -> Any:
             "(XMODAL_MAX_AUDIO_SECONDS): trim it"
         )
     return load_audio(source, limits.max_audio_seconds)
+
+
+def load_video(source: MediaSource, limits: Limits) -> Any:
+    """Frames and soundtrack (`xmodal.encoders.video.Video`); not a modality of its own: a video is an item
+    whose parts are its frames (images) and its soundtrack (audio)."""
+    from xmodal.encoders.video import VideoCaps, load_video
+
+    caps = VideoCaps(
+        limits.video_frames,
+        limits.max_video_seconds,
+        limits.max_video_pixels,
+        limits.max_image_side,
+        limits.max_audio_seconds,
+    )
+    return load_video(source, caps)
 
 
 def _audio_seconds(source: MediaSource) -> float | None:
