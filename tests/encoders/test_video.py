@@ -15,7 +15,7 @@ from xmodal import modalities
 from xmodal.config import Settings
 from xmodal.encoders import video as video_module
 from xmodal.encoders.media import MediaError
-from xmodal.encoders.video import VideoCaps, load_video
+from xmodal.encoders.video import VideoCaps, load_soundtrack, load_video, load_video_frame
 from xmodal.files import open_regular
 from xmodal.modalities import Limits
 
@@ -53,6 +53,30 @@ def test_frames_span_the_video_and_the_soundtrack_is_mono_audio(tmp_path: Path, 
     assert audio is not None and audio.samples.dtype == np.float32 and audio.samples.ndim == 1
     assert audio.sample_rate in (44100, 48000) and audio.seconds == pytest.approx(2.0, abs=0.1)
     assert dominant_hz(audio.samples, audio.sample_rate) == pytest.approx(440, abs=5)
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".webm"])
+def test_a_frame_or_the_soundtrack_read_alone_is_what_the_whole_read_gives(tmp_path: Path, suffix: str) -> None:
+    path = write_video(tmp_path / f"clip{suffix}", seconds=2.0)
+    whole = load_video(path, CAPS)
+    alone = [load_video_frame(path, CAPS, index) for index in range(CAPS.frames)]
+    assert [time for time, _ in alone] == list(whole.times)
+    assert [np.asarray(frame).tolist() for _, frame in alone] == [np.asarray(f).tolist() for f in whole.frames]
+    assert np.array_equal(load_soundtrack(path, CAPS).samples, whole.audio.samples)
+    with pytest.raises(MediaError, match="no soundtrack"):
+        load_soundtrack(write_video(tmp_path / f"silent{suffix}", tone_hz=None), CAPS)
+
+
+def test_a_short_video_gives_one_frame_per_span_that_has_one(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "blink.mkv", seconds=0.5, fps=8, tone_hz=None)  # 4 frames, 8 spans
+    assert len(load_video(path, CAPS).frames) == 4
+    empty = []
+    for index in range(CAPS.frames):
+        try:
+            load_video_frame(path, CAPS, index)
+        except MediaError as error:
+            empty.append(str(error))
+    assert len(empty) == 4 and all("no decodable frame in part" in reason for reason in empty)
 
 
 def test_the_frame_count_and_the_soundtrack_are_capped(tmp_path: Path) -> None:

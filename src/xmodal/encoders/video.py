@@ -11,10 +11,11 @@ playlist demuxer (HLS, concat) that opens other files named inside the "video".
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import PurePath
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import av
 import numpy as np
@@ -50,27 +51,66 @@ class Video:
 
 def load_video(source: Source, caps: VideoCaps) -> Video:
     """Frames and soundtrack of a video, or MediaError saying why it cannot be used."""
-    with _opened(source) as handle, _open_container(handle) as container:
-        try:
-            stream = _video_stream(container, caps.pixels)
-            audio = _soundtrack(container, caps.audio_seconds)
-            duration = _declared_seconds(container, stream)
-            if duration is not None and duration > caps.seconds:
-                raise MediaError(_too_long(f"{duration:,.0f} s long", caps.seconds))
-            if duration is None:
-                sampled, duration = _sample_by_scanning(container, stream, caps)
-            else:
-                sampled = _sample_by_seeking(container, stream, duration, caps)
-        except av.FFmpegError as error:
-            raise MediaError(f"corrupt or truncated video: {_reason(error)}") from None
+    with _opened(source) as handle, _open_container(handle) as container, _decoding():
+        stream = _video_stream(container, caps.pixels)
+        audio = _soundtrack(container, caps.audio_seconds)
+        duration = _checked_duration(container, stream, caps.seconds)
+        if duration is None:
+            sampled, duration = _sample_by_scanning(container, stream, caps)
+        else:
+            sampled = _sample_by_seeking(container, stream, duration, caps, range(caps.frames))
     if not sampled:
         raise MediaError("video has no decodable frames (corrupt, truncated or empty)")
     times, frames = zip(*sampled)
     return Video(tuple(frames), tuple(times), audio, duration)
 
 
+def load_video_frame(source: Source, caps: VideoCaps, index: int) -> tuple[float, Image.Image]:
+    """Frame `index` of the `caps.frames` that `load_video` samples (time, picture), decoded alone: a
+    video's frames can be read as separate parts, each costing one seek."""
+    with _opened(source) as handle, _open_container(handle) as container, _decoding():
+        stream = _video_stream(container, caps.pixels)
+        duration = _checked_duration(container, stream, caps.seconds)
+        if duration is None:
+            sampled, _ = _sample_by_scanning(container, stream, caps)
+            sampled = sampled[index : index + 1]
+        else:
+            sampled = _sample_by_seeking(container, stream, duration, caps, [index])
+    if not sampled:
+        raise MediaError(f"video has no decodable frame in part {index + 1} of {caps.frames} of its duration")
+    return sampled[0]
+
+
+def load_soundtrack(source: Source, caps: VideoCaps) -> Audio:
+    """A video's soundtrack alone, as `load_video` reads it."""
+    with _opened(source) as handle, _open_container(handle) as container, _decoding():
+        audio = _soundtrack(container, caps.audio_seconds)
+    if audio is None:
+        raise MediaError("video has no soundtrack")
+    return audio
+
+
+@contextmanager
+def _decoding() -> Iterator[None]:
+    try:
+        yield
+    except av.FFmpegError as error:
+        raise MediaError(f"corrupt or truncated video: {_reason(error)}") from None
+
+
+def _checked_duration(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, cap: float
+) -> float | None:
+    """The declared duration, refused over `cap`; None when the header does not say."""
+    duration = _declared_seconds(container, stream)
+    if duration is not None and duration > cap:
+        raise MediaError(_too_long(f"{duration:,.0f} s long", cap))
+    return duration
+
+
 def _open_container(handle) -> av.container.InputContainer:  # noqa: ANN001 - a binary file object
-    suffix = PurePath(getattr(handle, "name", "") or "").suffix.lower()
+    name = getattr(handle, "name", None)  # a path; an int for a file opened from a descriptor
+    suffix = PurePath(name).suffix.lower() if isinstance(name, str) else ""
     first = DEMUXERS.get(suffix, "mov")
     if handle.seek(0, 2) == 0:
         raise MediaError("empty file, not a video")
@@ -111,26 +151,28 @@ def _declared_seconds(container: av.container.InputContainer, stream: av.video.s
 
 
 def _sample_by_seeking(
-    container: av.container.InputContainer, stream: av.video.stream.VideoStream, duration: float, caps: VideoCaps
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    duration: float,
+    caps: VideoCaps,
+    indices: Iterable[int],
 ) -> list[tuple[float, Image.Image]]:
-    """The frame at the middle of each of `caps.frames` equal spans: a seek lands on the keyframe before
-    it, which is taken when it is new (cheap: one frame decoded); otherwise decoding goes on towards the
-    span's middle, at most FORWARD_PACKETS packets."""
+    """For each index, the first frame of that one of `caps.frames` equal spans of the duration. A seek to
+    the span's middle lands on the keyframe before it, taken if it is in the span (one frame decoded);
+    otherwise decoding goes on to the span's start, at most FORWARD_PACKETS packets. A span without a
+    frame (a video with fewer frames than spans) gives none. Each span is found on its own, so a frame
+    is the same whether the whole video is read or only that frame."""
     start = _start_seconds(stream)
     sampled: list[tuple[float, Image.Image]] = []
-    for index in range(caps.frames):
-        target = start + duration * (index + 0.5) / caps.frames
-        container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
-        last = sampled[-1][0] + start if sampled else None
-        chosen = None
+    for index in indices:
+        low, high = (start + duration * edge / caps.frames for edge in (index, index + 1))
+        container.seek(int((low + high) / 2 / stream.time_base), stream=stream, backward=True, any_frame=False)
         for frame in _decoded(container, stream, FORWARD_PACKETS):
-            if frame.time is None or (last is not None and frame.time <= last):
+            if frame.time is None or frame.time < low - 1e-6:
                 continue
-            chosen = frame
-            if frame.key_frame or frame.time >= target:
-                break
-        if chosen is not None:
-            sampled.append((max(0.0, chosen.time - start), _to_image(chosen, caps.side)))
+            if frame.time < high:
+                sampled.append((frame.time - start, _to_image(frame, caps.side)))
+            break
     return sampled
 
 
