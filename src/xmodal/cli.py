@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from rich.table import Table
 from xmodal import modalities
 from xmodal.config import DEFAULT_MODEL, Settings
 from xmodal.errors import Invalid, XmodalError, validation_message
+from xmodal.signals import StopOnSignal, Stopped
 
 # `--ray` takes an optional address, which click cannot express: a bare `--ray` (followed by a path,
 # another flag or nothing) is given its value here before parsing.
@@ -50,7 +52,6 @@ app = _App(
     rich_markup_mode=None,
 )
 SHOWN_FAILURES, SHOWN_DUPLICATES = 20, 10  # after these, a count
-SHUTDOWN_SECONDS = 10  # serve: how long requests in flight may finish after SIGTERM
 # soft_wrap: an error stays one line whatever the width, in a terminal and in a pipe or log.
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -150,11 +151,26 @@ def index(
             ray=ray,
             ray_workers=ray_workers,
         )
-        with IndexProgress(err) as shown:  # on screen before the libraries load (seconds on a busy machine)
-            from xmodal.engine import Engine
+        last = None  # the job's latest progress, for the message if it is stopped
+        try:
+            with StopOnSignal() as stop, IndexProgress(err) as shown:  # shown before the libraries load
+                from xmodal.engine import Engine
 
-            with Engine(settings) as engine:
-                summary = engine.index(paths, prune=prune, on_progress=shown.show)
+                def show(progress: Any) -> None:  # a JobProgress
+                    nonlocal last
+                    last = progress
+                    shown.show(progress)
+
+                with Engine(settings) as engine:
+                    summary = engine.index(paths, prune=prune, on_progress=stop.checking(show))
+        except Stopped as signal_name:
+            indexed = last.summary.indexed if last is not None else 0
+            err.print(
+                f"xmodal: stopped by {signal_name} after {indexed} new items; what was indexed is saved in "
+                f"{settings.store} (run the same command to go on)",
+                markup=False,
+            )
+            raise typer.Exit(128 + signal.SIGTERM) from None
     _print_summary(summary, settings.store)
     raise typer.Exit(1 if summary.all_failed else 0)  # nothing could be read: not a success
 
@@ -387,15 +403,9 @@ def serve(
     err.print(f"xmodal: serving {settings.store} at {url(listener)}  (API docs: /docs)", markup=False)
     import uvicorn
 
-    bound_host, bound_port = listener.getsockname()[:2]
-    config = uvicorn.Config(
-        application,
-        host=bound_host,
-        port=bound_port,
-        log_level="info",
-        access_log=False,  # the app logs each request itself
-        timeout_graceful_shutdown=SHUTDOWN_SECONDS,  # SIGTERM: requests in flight get this long, then the server stops
-    )
+    from xmodal.api.server import uvicorn_config
+
+    config = uvicorn_config(application, listener, settings)
     with engine:
         uvicorn.Server(config).run(sockets=[listener])
 

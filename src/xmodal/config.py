@@ -78,6 +78,16 @@ class Settings(BaseSettings):
     max_json_bytes: int = Field(
         1024 * 1024, gt=0, description="largest JSON request body (files go as multipart, up to max_upload_bytes)"
     )
+    # Slow or many clients (xmodal.api.server): a request head must arrive whole within header_timeout_seconds,
+    # a body may pause at most body_timeout_seconds, and connections beyond the caps are closed at once.
+    header_timeout_seconds: float = Field(10.0, gt=0, description="time a connection has to send a request head")
+    body_timeout_seconds: float = Field(30.0, gt=0, description="longest silence while a request body arrives")
+    keep_alive_seconds: int = Field(5, ge=1, description="an idle keep-alive connection is closed after this")
+    max_connections: int = Field(500, ge=1, description="open connections; more are closed at once")
+    max_connections_per_client: int = Field(
+        50, ge=0, description="open connections from one address (0: no cap; raise it behind a reverse proxy)"
+    )
+    max_header_bytes: int = Field(16 * 1024, ge=1024, description="largest request head; one growing past it is 400")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     api_key: SecretStr | None = Field(

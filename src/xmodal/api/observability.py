@@ -7,16 +7,20 @@ import logging
 import re
 import time
 import uuid
+from collections import Counter
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from starlette.requests import ClientDisconnect
 
 log = logging.getLogger("xmodal.api")
 _REQUEST_ID = re.compile(r"^[\w.-]{1,64}$")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+LOG_INTERVAL_SECONDS = 10.0  # events of one kind that a crowd of clients can cause: one log line per interval
+CLIENT_CLOSED = 499  # nginx's status for a request whose client went away before the response
 
 
 class JsonFormatter(logging.Formatter):
@@ -61,6 +65,32 @@ def configure_logging(log_format: str) -> None:
     logger.setLevel(logging.INFO)
 
 
+class RateLimitedLog:
+    """At most one line per kind of event per interval; the next line says how many were left out."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        interval: float = LOG_INTERVAL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.logger = logger
+        self.interval = interval
+        self.clock = clock
+        self._last: dict[str, float] = {}
+        self._left_out: Counter[str] = Counter()
+
+    def __call__(self, kind: str, message: str, level: int = logging.INFO) -> None:
+        now = self.clock()
+        if now - self._last.get(kind, -self.interval) < self.interval:
+            self._left_out[kind] += 1
+            return
+        self._last[kind] = now
+        left_out = self._left_out.pop(kind, 0)
+        more = f" (and {left_out} more like it in the last {self.interval:g} s)" if left_out else ""
+        self.logger.log(level, message + more, extra={"fields": {"event": kind}})
+
+
 class StoreCollector(Collector):
     """Item counts and jobs, read when Prometheus scrapes."""
 
@@ -100,6 +130,7 @@ class ObservabilityMiddleware:
     def __init__(self, app: Any, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self.disconnects = RateLimitedLog(log)  # thousands of clients may leave at once: a line per interval
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -118,13 +149,26 @@ class ObservabilityMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:  # the client left mid-request: nobody to answer, and no fault of ours
+            self._record(scope, CLIENT_CLOSED, started, request_id, logging.INFO, logged=False)
+            client = (scope.get("client") or ("?",))[0]
+            self.disconnects("client_disconnect", f"a client ({client}) left before its request was read: "
+                             f"{scope['method']} {scope['path']}")
+            return
         except Exception:
             self._record(scope, 500, started, request_id, logging.ERROR, exc_info=True)
             raise
         self._record(scope, status, started, request_id, logging.WARNING if status >= 500 else logging.INFO)
 
     def _record(
-        self, scope: dict[str, Any], status: int, started: float, request_id: str, level: int, exc_info: bool = False
+        self,
+        scope: dict[str, Any],
+        status: int,
+        started: float,
+        request_id: str,
+        level: int,
+        exc_info: bool = False,
+        logged: bool = True,
     ) -> None:
         elapsed = time.perf_counter() - started
         route = _route_template(scope)
@@ -140,7 +184,9 @@ class ObservabilityMiddleware:
             "duration_ms": round(elapsed * 1000, 2),
             "client": client[0],
         }
-        log.log(level, "%s %s %d", scope["method"], scope["path"], status, extra={"fields": fields}, exc_info=exc_info)
+        if logged:
+            line = "%s %s %d", scope["method"], scope["path"], status
+            log.log(level, *line, extra={"fields": fields}, exc_info=exc_info)
 
 
 def _request_id(scope: dict[str, Any]) -> str:
