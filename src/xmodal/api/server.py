@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 import socket
 from collections import Counter
 from typing import Any
@@ -25,13 +26,38 @@ from xmodal.api.observability import RateLimitedLog
 from xmodal.config import Settings
 
 SHUTDOWN_SECONDS = 10  # SIGTERM: requests in flight get this long, then the server stops
+SPARE_FILES = 128  # open files kept for the store, the model, logs and threads beside the connections
+BACKLOG, MIN_BACKLOG = 2048, 64  # connections waiting to be accepted (uvicorn's default), and the least we take
 
 log = logging.getLogger("xmodal.api.connections")
+
+
+def connection_limits(wanted: int) -> tuple[int, int]:
+    """(connections, accept backlog) that fit the process's open-file limit, raised towards the hard limit
+    if need be. asyncio accepts up to `backlog` connections in one go before any is closed, so both count:
+    past the limit, accept() fails in a loop that logs a traceback each time and answers nobody."""
+    soft = _raise_open_files(wanted + BACKLOG + SPARE_FILES)
+    room = soft - SPARE_FILES
+    backlog = max(MIN_BACKLOG, min(BACKLOG, room - wanted))
+    cap = max(1, min(wanted, room - backlog))
+    if cap < wanted:
+        log.warning("max_connections lowered to %d: this process may open only %d files", cap, soft)
+    return cap, backlog
+
+
+def _raise_open_files(needed: int) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return needed
+    raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+    return raised
 
 
 def guarded_protocol(settings: Settings, note: RateLimitedLog | None = None) -> type[H11Protocol]:
     """An h11 protocol class bound to these limits (uvicorn instantiates it per connection)."""
     note = note or RateLimitedLog(log)
+    max_connections, _ = connection_limits(settings.max_connections)
     per_client: Counter[str] = Counter()  # open connections by client address, for this server
 
     class GuardedH11Protocol(H11Protocol):
@@ -42,8 +68,8 @@ def guarded_protocol(settings: Settings, note: RateLimitedLog | None = None) -> 
             super().connection_made(transport)
             address = self.client[0] if self.client else "?"
             limit = settings.max_connections_per_client
-            if len(self.connections) > settings.max_connections:
-                note("connection_refused", f"refused a connection from {address}: {settings.max_connections} "
+            if len(self.connections) > max_connections:
+                note("connection_refused", f"refused a connection from {address}: {max_connections} "
                      "connections are open (max_connections)", logging.WARNING)
                 transport.close()
                 return
@@ -105,10 +131,12 @@ def guarded_protocol(settings: Settings, note: RateLimitedLog | None = None) -> 
 
 def uvicorn_config(application: Any, listener: socket.socket, settings: Settings) -> uvicorn.Config:
     host, port = listener.getsockname()[:2]
+    _, backlog = connection_limits(settings.max_connections)
     return uvicorn.Config(
         application,
         host=host,
         port=port,
+        backlog=backlog,
         http=guarded_protocol(settings),
         log_level="info",
         access_log=False,  # the app logs each request itself
