@@ -10,9 +10,30 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+from xmodal.errors import Unavailable
+
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: opening a FIFO for reading returns at once instead of waiting for a writer.
 _FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+
+
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+class NoSpace(Unavailable):
+    """A disk (or quota) is full: one line saying where, instead of the writer's traceback."""
+
+
+def no_space(where: object) -> NoSpace:
+    return NoSpace(f"no space left on the device to write {where}: free some space and run the same command "
+                   "again (what was saved before is kept)")
+
+
+def is_no_space(error: BaseException) -> bool:
+    """An OSError for a full disk or quota, or a library's error that says so (FAISS: a RuntimeError)."""
+    if isinstance(error, OSError) and error.errno in NO_SPACE:
+        return True
+    return isinstance(error, RuntimeError) and any(os.strerror(code) in str(error) for code in NO_SPACE)
 
 
 class UnsafeFile(OSError):
@@ -92,8 +113,10 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         temporary.unlink(missing_ok=True)
+        if is_no_space(error):
+            raise no_space(path) from None
         raise
     directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from xmodal.errors import Invalid, Unavailable
+from xmodal.files import no_space
 
 DATABASE_NAME = "xmodal.db"
 DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}  # psycopg 3: the postgres extra
@@ -52,9 +53,12 @@ def connect(url: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "handle_error")
-    def _damaged(context: Any) -> None:
-        """A corrupt page or a file that is no database is one line naming the file (exit 2, 503), not a traceback."""
+    def _damaged_or_full(context: Any) -> None:
+        """A corrupt page or a file that is no database, or a full disk, is one line naming the file
+        (exit 2, 503), not a traceback."""
         error = context.original_exception
+        if isinstance(error, sqlite3.OperationalError) and "database or disk is full" in str(error):
+            raise no_space(f"the metadata database {parsed.database}")
         if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
             if any(sign in str(error) for sign in DAMAGE_SIGNS):
                 raise DatabaseDamaged(damaged_message(parsed.database or "?", str(error)))
