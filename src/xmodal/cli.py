@@ -189,7 +189,8 @@ def _print_summary(summary, store: Path) -> None:
         more = len(summary.duplicate_paths) - SHOWN_DUPLICATES
         err.print(f"... and {more} more duplicates (recorded in the store)", markup=False)
     counted = (
-        ("moved", summary.moved), ("duplicates", summary.duplicates), ("pruned", summary.pruned),
+        ("updated", summary.updated), ("moved", summary.moved), ("duplicates", summary.duplicates),
+        ("pruned", summary.pruned),
         ("re-embedded", summary.restored),
     )
     extra = "".join(f", {name} {count}" for name, count in counted if count)

@@ -13,7 +13,18 @@ from typing import Callable
 import numpy as np
 
 from xmodal.indexer.embed import Embedded
-from xmodal.indexer.plan import Decision, Duplicate, Failed, Gone, New, Pending, Relocated, Replaced, Unchanged
+from xmodal.indexer.plan import (
+    Decision,
+    Duplicate,
+    Failed,
+    Gone,
+    New,
+    Pending,
+    Relabelled,
+    Relocated,
+    Replaced,
+    Unchanged,
+)
 from xmodal.indexer.sources import Skipped, Source
 from xmodal.indexer.summary import JobSummary
 from xmodal.store import Item, Store
@@ -44,6 +55,7 @@ class Commit:
         {
             Failed: self._fail,
             Unchanged: self._unchanged,
+            Relabelled: self._relabel,
             Relocated: self._relocate,
             Duplicate: self._duplicate,
             Replaced: self._replace,
@@ -66,6 +78,11 @@ class Commit:
 
     def _unchanged(self, decision: Unchanged) -> None:
         self.summary.unchanged += 1
+        self.on_item(decision.label)
+
+    def _relabel(self, decision: Relabelled) -> None:
+        self.store.relabel(decision.item_id, decision.external_id, decision.metadata)
+        self.summary.updated += 1
         self.on_item(decision.label)
 
     def _relocate(self, decision: Relocated) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Union
+from typing import Any, Callable, Iterable, Iterator, Union
 
 from xmodal.indexer.decode import Hashed
 from xmodal.indexer.embed import EmbedTask
@@ -31,6 +31,16 @@ class Failed:
 @dataclass(frozen=True)
 class Unchanged:
     label: str
+
+
+@dataclass(frozen=True)
+class Relabelled:
+    """An unchanged file whose manifest entry now gives it another id or other metadata (None: keep)."""
+
+    item_id: int
+    label: str
+    external_id: str | None
+    metadata: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -83,7 +93,7 @@ class Gone:
     heir: tuple[str, int | None, float | None] | None = None
 
 
-Decision = Union[Failed, Unchanged, Relocated, Duplicate, Replaced, New, Gone, Skipped]
+Decision = Union[Failed, Unchanged, Relabelled, Relocated, Duplicate, Replaced, New, Gone, Skipped]
 
 
 class Pending:
@@ -123,7 +133,9 @@ class Plan:
             return Failed(source.where, source.reason)
         if source.modality not in self.modalities:
             return Failed(source.label, self.refusal(source.modality), source)
-        return Unchanged(source.label) if self._unchanged(source) else None
+        if not self._unchanged(source):
+            return None
+        return self._relabelled(source) or Unchanged(source.label)
 
     def _unchanged(self, source: Source) -> bool:
         if source.path is None:  # inline text: its hash is cheap, decided after hashing
@@ -136,6 +148,25 @@ class Plan:
         known = self.store.by_path(source.path) or self.store.duplicate_at(source.path)
         status = getattr(known, "status", INDEXED)  # a duplicate row has no status of its own
         return known is not None and (known.size, known.mtime) == (stat.st_size, stat.st_mtime) and status in EMBEDDED
+
+    def _relabelled(self, source: Source) -> Decision | None:
+        """A manifest entry may give an indexed file a new id or new metadata: the row takes them, the
+        vector stays. An entry without them keeps what the row has (a folder walk gives none)."""
+        if source.path is None or (source.external_id is None and not source.metadata):
+            return None
+        item = self.store.by_path(source.path)
+        if item is None:  # a duplicate path: the labels are its item's own entry's
+            return None
+        external_id = source.external_id if source.external_id not in (None, item.external_id) else None
+        metadata = source.metadata if source.metadata and source.metadata != item.meta else None
+        if external_id is None and metadata is None:
+            return None
+        if external_id is not None:
+            holder = self.store.by_external_id(external_id)
+            if external_id in self._external_ids or (holder is not None and holder.id != item.id):
+                return Failed(source.label, f"id {external_id!r} is another item's already: the file keeps its own")
+            self._external_ids.add(external_id)
+        return Relabelled(item.id, source.label, external_id, metadata)
 
     def after_hashing(self, hashed: Hashed) -> list[Decision]:
         source = hashed.source

@@ -12,6 +12,7 @@ class JobSummary:
     moved: int = 0
     duplicates: int = 0
     pruned: int = 0
+    updated: int = 0  # unchanged files whose manifest entries gave them a new id or metadata
     restored: int = 0  # items whose lost vectors were re-embedded under their ids
     failed: int = 0
     elapsed: float = 0.0
@@ -21,13 +22,13 @@ class JobSummary:
 
     @property
     def items_per_second(self) -> float:
-        seen = self.indexed + self.unchanged + self.moved + self.duplicates + self.failed
+        seen = self.indexed + self.unchanged + self.updated + self.moved + self.duplicates + self.failed
         return seen / self.elapsed if self.elapsed else 0.0
 
     @property
     def all_failed(self) -> bool:
         """Sources were given and not one could be used: the job did nothing (the CLI exits 1)."""
-        return self.failed > 0 and not (self.indexed or self.unchanged or self.moved or self.duplicates)
+        return self.failed > 0 and not (self.indexed or self.unchanged or self.updated or self.moved or self.duplicates)
 
 
 @dataclass

@@ -209,6 +209,16 @@ class Store:
             for item in items:
                 session.delete(item)
 
+    def relabel(self, item_id: int, external_id: str | None, metadata: dict[str, Any] | None) -> None:
+        """Give an item another external id and/or metadata (None: keep); its vector stays."""
+        values: dict[str, Any] = {}
+        if external_id is not None:
+            values["external_id"] = external_id
+        if metadata is not None:
+            values["meta"] = metadata
+        with self.sessions.begin() as session:
+            session.execute(update(Item).where(Item.id == item_id).values(**values))
+
     def relocate(self, item_id: int, path: str, size: int | None, mtime: float | None) -> None:
         """A moved file, or a touched one with unchanged content: same item, same vector."""
         with self.sessions.begin() as session:
