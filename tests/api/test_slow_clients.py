@@ -106,6 +106,22 @@ def test_a_request_head_over_the_limit_is_refused(server) -> None:
         assert connection.recv(65536).startswith(b"HTTP/1.1 400")
 
 
+def test_uvicorns_warning_per_bad_request_is_rate_limited(server) -> None:
+    address = server()
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("uvicorn.error").addHandler(handler)
+    try:
+        for _ in range(5):
+            with connect(address) as connection:
+                connection.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+                assert connection.recv(65536).startswith(b"HTTP/1.1 400")
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(handler)
+    assert len([line for line in seen if line.startswith("Invalid HTTP request")]) <= 1
+
+
 def test_rate_limited_log_says_how_many_it_left_out(caplog) -> None:
     now = [0.0]
     note = RateLimitedLog(logging.getLogger("xmodal.test"), interval=10.0, clock=lambda: now[0])

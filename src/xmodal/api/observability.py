@@ -81,14 +81,37 @@ class RateLimitedLog:
         self._left_out: Counter[str] = Counter()
 
     def __call__(self, kind: str, message: str, level: int = logging.INFO) -> None:
+        more = self.admit(kind)
+        if more is not None:
+            self.logger.log(level, message + more, extra={"fields": {"event": kind}})
+
+    def admit(self, kind: str) -> str | None:
+        """None: leave this one out; else what to add to its line (how many were left out before it)."""
         now = self.clock()
-        if now - self._last.get(kind, -self.interval) < self.interval:
+        if kind in self._last and now - self._last[kind] < self.interval:
             self._left_out[kind] += 1
-            return
+            return None
         self._last[kind] = now
         left_out = self._left_out.pop(kind, 0)
-        more = f" (and {left_out} more like it in the last {self.interval:g} s)" if left_out else ""
-        self.logger.log(level, message + more, extra={"fields": {"event": kind}})
+        return f" (and {left_out} more like it in the last {self.interval:g} s)" if left_out else ""
+
+
+class RateLimitFilter(logging.Filter):
+    """Rate-limits another library's warnings (uvicorn's "Invalid HTTP request received." comes once per bad
+    request: a crowd of clients writes megabytes of it), one kind per message text."""
+
+    def __init__(self, limiter: RateLimitedLog, level: int = logging.WARNING) -> None:
+        super().__init__()
+        self.limiter = limiter
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != self.level:
+            return True
+        more = self.limiter.admit(str(record.msg))
+        if more:
+            record.msg, record.args = record.getMessage() + more, None
+        return more is not None
 
 
 class StoreCollector(Collector):

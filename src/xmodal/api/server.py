@@ -22,7 +22,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from xmodal.api.observability import RateLimitedLog
+from xmodal.api.observability import RateLimitedLog, RateLimitFilter
 from xmodal.config import Settings
 
 SHUTDOWN_SECONDS = 10  # SIGTERM: requests in flight get this long, then the server stops
@@ -131,6 +131,9 @@ def guarded_protocol(settings: Settings, note: RateLimitedLog | None = None) -> 
 
 def uvicorn_config(application: Any, listener: socket.socket, settings: Settings) -> uvicorn.Config:
     host, port = listener.getsockname()[:2]
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(found, RateLimitFilter) for found in uvicorn_log.filters):
+        uvicorn_log.addFilter(RateLimitFilter(RateLimitedLog(uvicorn_log)))  # its per-request warnings
     _, backlog = connection_limits(settings.max_connections)
     return uvicorn.Config(
         application,
