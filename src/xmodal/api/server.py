@@ -54,10 +54,9 @@ def _raise_open_files(needed: int) -> int:
     return raised
 
 
-def guarded_protocol(settings: Settings, note: RateLimitedLog | None = None) -> type[H11Protocol]:
+def guarded_protocol(settings: Settings, max_connections: int, note: RateLimitedLog | None = None) -> type[H11Protocol]:
     """An h11 protocol class bound to these limits (uvicorn instantiates it per connection)."""
     note = note or RateLimitedLog(log)
-    max_connections, _ = connection_limits(settings.max_connections)
     per_client: Counter[str] = Counter()  # open connections by client address, for this server
 
     class GuardedH11Protocol(H11Protocol):
@@ -134,13 +133,13 @@ def uvicorn_config(application: Any, listener: socket.socket, settings: Settings
     uvicorn_log = logging.getLogger("uvicorn.error")
     if not any(isinstance(found, RateLimitFilter) for found in uvicorn_log.filters):
         uvicorn_log.addFilter(RateLimitFilter(RateLimitedLog(uvicorn_log)))  # its per-request warnings
-    _, backlog = connection_limits(settings.max_connections)
+    max_connections, backlog = connection_limits(settings.max_connections)
     return uvicorn.Config(
         application,
         host=host,
         port=port,
         backlog=backlog,
-        http=guarded_protocol(settings),
+        http=guarded_protocol(settings, max_connections),
         log_level="info",
         access_log=False,  # the app logs each request itself
         timeout_keep_alive=max(1, round(settings.keep_alive_seconds)),
