@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pytest
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from xmodal.api.observability import RateLimitedLog
 from xmodal.api.server import uvicorn_config
@@ -31,6 +31,11 @@ def server(tmp_path) -> Iterator[callable]:
     def start(**limits: object) -> tuple[str, int]:
         app = FastAPI()
         app.get("/")(lambda: {"ok": True})
+
+        @app.post("/echo")
+        async def echo(request: Request) -> dict:
+            return {"bytes": len(await request.body())}
+
         listener = listen("127.0.0.1", 0)
         running = uvicorn.Server(uvicorn_config(app, listener, Settings(store=tmp_path, **limits)))
         thread = threading.Thread(target=running.run, kwargs={"sockets": [listener]}, daemon=True)
@@ -95,6 +100,36 @@ def test_one_address_cannot_take_every_connection(server) -> None:
     with connect(address, source="127.0.0.2") as one_too_many:
         assert closed_by_server(one_too_many)
     assert get(address).startswith(b"HTTP/1.1 200")  # another client is still served
+    for connection in idle:
+        connection.close()
+
+
+def test_a_body_that_stops_arriving_is_cut_off(server) -> None:
+    address = server(body_timeout_seconds=0.5)
+    with connect(address) as connection:
+        connection.sendall(b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
+        assert closed_by_server(connection)  # after a silence, with 90 bytes never sent
+    with connect(address) as connection:  # a whole body is answered
+        connection.sendall(b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc")
+        assert b'{"bytes":3}' in b"".join(iter(lambda: connection.recv(65536), b""))
+
+
+def test_connections_beyond_the_cap_are_closed_at_once(server) -> None:
+    address = server(max_connections=3, max_connections_per_client=0, header_timeout_seconds=HANG_GUARD * 4)
+    idle = [connect(address) for _ in range(3)]
+    for connection in idle:
+        connection.sendall(b"GET / HTTP/1.1\r\n")
+    with connect(address) as one_too_many:
+        assert closed_by_server(one_too_many)
+    idle.pop().close()
+    deadline = time.monotonic() + HANG_GUARD  # the server notices the close on its next loop turn
+    answer = b""
+    while not answer.startswith(b"HTTP/1.1 200") and time.monotonic() < deadline:
+        try:
+            answer = get(address)
+        except ConnectionResetError:  # refused: the closed slot is not free yet
+            time.sleep(0.05)
+    assert answer.startswith(b"HTTP/1.1 200")
     for connection in idle:
         connection.close()
 
