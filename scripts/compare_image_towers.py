@@ -4,11 +4,11 @@
     python scripts/compare_image_towers.py MANIFEST... --holdout samples/holdout-concepts.txt \
         --holdout-source opensfx --holdout-source lucide [--views 2]
 
-Selection side (decides): leave-one-source-out over the training side of `xmodal train`'s split
-(train + val; the held-out concepts and sources are never read), the image head trained on all
-sources but one and scored on that one, text->image and image->text R@10. Report side (after the
-choice, never used for it): the same heads trained on the training split and scored on the
-held-out concepts and sources. Cost: each tower's forward on ready [32, 3, S, S] tensors,
+Selection side (decides): the image head trained on `xmodal train`'s training split and scored on
+its validation split (the held-out concepts and sources are never read), text->image and
+image->text R@10; `--by-source` scores leave-one-source-out over train + val instead (slow: one
+training per source). Report side (after the choice, never used for it): the same heads scored
+on the held-out concepts and sources. Cost: each tower's forward on ready [32, 3, S, S] tensors,
 channels_last, timed alternately in one run. Features come from `xmodal train`'s cache.
 """
 
@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--holdout", type=Path)
     parser.add_argument("--holdout-source", action="append", default=[])
     parser.add_argument("--views", type=int, default=2, help="image views per record (1: clean only)")
+    parser.add_argument("--by-source", action="store_true", help="select by leaving one source out per fold")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -89,16 +90,18 @@ def main(argv: list[str] | None = None) -> int:
         classes = imagenet_class_embeddings(extractor.texts)
         for recipe, recipe_config in recipes.items():
             started = time.perf_counter()
-            per_fold = []
-            for source in sources:
+            heads, _ = train_heads(recipe_config, images_only(split.train), [], table, classes)
+            folds = [(heads, images_only(split.val))]
+            for source in sources if args.by_source else ():
                 scored = [r for r in pool if r.source == source]
                 groups = {r.group for r in scored}
                 train = [r for r in pool if r.source != source and r.group not in groups]
-                heads, _ = train_heads(recipe_config, train, [], table, classes)
-                scores = score_system(eval_items(scored), embed_items(heads, eval_items(scored), table))
+                folds.append((train_heads(recipe_config, train, [], table, classes)[0], scored))
+            per_fold = []
+            for fold_heads, scored in folds[1:] if args.by_source else folds:
+                scores = score_system(eval_items(scored), embed_items(fold_heads, eval_items(scored), table))
                 per_fold.append([scores[d].r10 for d in DIRECTIONS])
             selection[(tower, recipe)] = np.mean(per_fold, axis=0)
-            heads, _ = train_heads(recipe_config, [r for r in split.train if r.image], [], table, classes)
             for part, records in held.items():
                 items = eval_items(records)
                 scores = score_system(items, embed_items(heads, items, table))
@@ -110,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             )
 
     speed = images_per_second()
-    print("Selection: leave one source out (training side only), R@10\n")
+    side = "leave one source out over train + val" if args.by_source else "validation split"
+    print(f"Selection ({side}; training side only), R@10\n")
     print(f"| tower | head | {' | '.join(DIRECTIONS)} | mean | forward images/s |")
     print("|---|---|" + "---|" * (len(DIRECTIONS) + 2))
     for (tower, recipe), means in selection.items():
