@@ -1,16 +1,20 @@
 """Indexing JPEG photos end to end against the image tower's raw forward, same run, same machine.
 
-    python bench/index_pipeline.py [-n 256] [--threads 2] [--repeats 3] [--workers 1]
+    python bench/index_pipeline.py [-n 512] [--threads 2] [--repeats 1] [--workers 1]
 
 Makes n 1024x768 JPEG photos from samples/corpus/images (upscaled, quality 90), then measures, each
-`--repeats` times in rotation (medians printed):
+`--repeats` times in rotation (medians printed), for two setups of the same model:
+- before: the code before issue 10: torch NCHW tower (XMODAL_RUNTIME=torch), JPEGs decoded to the
+  768-px `decode_max_side`, `efficientnet_lite.preprocess` image by image;
+- now: ONNX Runtime tower, JPEGs decoded at the smallest scale covering the encoder's 256-px input
+  side, `efficientnet_lite.pixels` (one resize of the crop box, one conversion per batch);
+and for each:
 - raw forward: the image tower's `features()` on ready [32, 3, 224, 224] tensors (the ceiling);
-- encode only: `Encoder.encode("image", ...)` on images decoded beforehand (preprocessing + forward + head);
-- end to end: `IndexJob` (what `xmodal index` runs) into a fresh store, decoding inline (0 workers) and
-  in `--workers` processes;
-with the fast runtime (encoders/runtime.py) and with the torch NCHW reference (XMODAL_RUNTIME=torch,
-the speed before it). Prints images/s, and end to end over raw forward (target >= 0.8) and over the
-torch end to end (target >= 5).
+- encode only (now): `Encoder.encode("image", ...)` on images decoded beforehand;
+- end to end: `IndexJob` (what `xmodal index` runs) into a fresh store, decoding inline (0 workers),
+  and (now) in `--workers` processes.
+Prints images/s, now's end to end over now's raw forward (target >= 0.8) and over before's end to end
+(target >= 5), and the cosine between before's and now's vectors of the same photos.
 """
 
 from __future__ import annotations
@@ -20,13 +24,15 @@ import os
 import statistics
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 
 from xmodal.config import Settings
-from xmodal.encoders import load_model
+from xmodal.encoders import efficientnet_lite, load_model
 from xmodal.indexer import IndexJob, collect_sources
 from xmodal.indexer.decode import decode
 from xmodal.modalities import Limits
@@ -45,6 +51,18 @@ def make_photos(folder: Path, n: int) -> list[Path]:
     return paths
 
 
+@contextmanager
+def setup(name: str):
+    """`before` swaps in the reference preprocessing, image by image, for as long as it runs."""
+    fast = efficientnet_lite.pixels
+    if name == "before":
+        efficientnet_lite.pixels = lambda images: torch.stack([efficientnet_lite.preprocess(i) for i in images])
+    try:
+        yield
+    finally:
+        efficientnet_lite.pixels = fast
+
+
 def raw_forward(encoder, batch: int) -> float:
     pixels = torch.randn(batch, 3, 224, 224)
     with torch.inference_mode():
@@ -60,21 +78,23 @@ def encode_only(encoder, images: list, batch: int) -> float:
     return len(images) / (time.perf_counter() - started)
 
 
-def end_to_end(encoder, folder: Path, settings: Settings) -> float:
+def end_to_end(encoder, folder: Path, settings: Settings) -> tuple[float, np.ndarray]:
     store = Store.open(settings.store, encoder.info.identity(), writable=True)
     started = time.perf_counter()
     summary = IndexJob(store, encoder, settings).run(collect_sources([folder]))
     elapsed = time.perf_counter() - started
+    ids = sorted(store.file_paths())  # by path: the same photo in the same row in every store
+    vectors = np.stack([store.vectors("image").vector(item_id) for _, item_id, _ in ids])
     store.close()
     assert summary.failed == 0 and summary.duplicates == 0, (summary.failures[:3], summary.duplicates)
-    return summary.indexed / elapsed
+    return summary.indexed / elapsed, vectors
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-n", type=int, default=256)
+    parser.add_argument("-n", type=int, default=512)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1, help="decoder processes to compare with inline decoding")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -83,38 +103,43 @@ def main() -> None:
     photos.mkdir()
     make_photos(photos, args.n)
     settings = Settings(store=root / "unused")
-    limits = Limits.for_indexing(settings)
-    images = [decode(source, limits)[0] for source in collect_sources([photos])]
     encoders = {}
-    for runtime in ("fast", "torch"):
-        os.environ["XMODAL_RUNTIME"] = "" if runtime == "fast" else "torch"
-        encoders[runtime] = load_model("xmodal-base", torch.device("cpu"))
-        encode_only(encoders[runtime], images[:8], 8)  # loads the tower (and exports it once), untimed
+    for name in ("now", "before"):
+        os.environ["XMODAL_RUNTIME"] = "" if name == "now" else "torch"
+        encoders[name] = load_model("xmodal-base", torch.device("cpu"))
+        if name == "before":
+            encoders[name].image_input_side = None  # decode to decode_max_side, as before
+        encoders[name].image_tower  # loads the tower (and exports it once), untimed
+    limits = Limits.for_indexing(settings, encoders["now"].image_input_side)
+    images = [decode(source, limits)[0] for source in collect_sources([photos])]
     rates: dict[str, list[float]] = {}
+    vectors = {}
     runs = 0
     for _ in range(args.repeats):
-        for runtime, encoder in encoders.items():
-            rates.setdefault(f"{runtime}: raw forward, ready tensors", []).append(raw_forward(encoder, 32))
-            rates.setdefault(f"{runtime}: encode only, decoded images", []).append(
-                encode_only(encoder, images, settings.batch_size)
-            )
-            for workers in sorted({0, args.workers}):
-                runs += 1
-                run = settings.with_overrides(store=root / f"store-{runs}", workers=workers)
-                rates.setdefault(f"{runtime}: end to end, {workers} decode workers", []).append(
-                    end_to_end(encoder, photos, run)
-                )
-    medians = {name: statistics.median(values) for name, values in rates.items()}
+        for name, encoder in encoders.items():
+            with setup(name):
+                rates.setdefault(f"{name}: raw forward, ready tensors", []).append(raw_forward(encoder, 32))
+                if name == "now":
+                    rates.setdefault(f"{name}: encode only, decoded images", []).append(
+                        encode_only(encoder, images, settings.batch_size)
+                    )
+                for workers in sorted({0, args.workers}) if name == "now" else [0]:
+                    runs += 1
+                    run = settings.with_overrides(store=root / f"store-{runs}", workers=workers)
+                    rate, vectors[name] = end_to_end(encoder, photos, run)
+                    rates.setdefault(f"{name}: end to end, {workers} decode workers", []).append(rate)
+    medians = {label: statistics.median(values) for label, values in rates.items()}
     print(f"{args.n} JPEG photos 1024x768, {args.threads} threads, batch {settings.batch_size}, "
           f"median of {args.repeats}")
-    for name, rate in medians.items():
-        print(f"{name:44s} {rate:7.1f} images/s")
-    raw = medians["fast: raw forward, ready tensors"]
-    before = max(medians[f"torch: end to end, {w} decode workers"] for w in {0, args.workers})
+    for label, rate in medians.items():
+        print(f"{label:44s} {rate:7.1f} images/s")
+    raw, before = medians["now: raw forward, ready tensors"], medians["before: end to end, 0 decode workers"]
     for workers in sorted({0, args.workers}):
-        after = medians[f"fast: end to end, {workers} decode workers"]
-        print(f"fast end to end, {workers} workers: {after / raw:.2f}x raw forward (target >= 0.8), "
-              f"{after / before:.2f}x the torch end to end (target >= 5)")
+        after = medians[f"now: end to end, {workers} decode workers"]
+        print(f"now end to end, {workers} workers: {after / raw:.2f}x raw forward (target >= 0.8), "
+              f"{after / before:.2f}x before's end to end (target >= 5)")
+    cosines = (vectors["now"] * vectors["before"]).sum(axis=1)
+    print(f"cosine of now's vectors to before's: min {cosines.min():.6f}, mean {cosines.mean():.6f}")
 
 
 if __name__ == "__main__":

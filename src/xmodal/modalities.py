@@ -31,9 +31,11 @@ class Limits:
     video_frames: int = 8  # frames sampled from a video
     max_video_seconds: float = 4 * 3600.0
     max_video_pixels: int = 4096 * 2160  # a video frame's width x height
+    # indexing: the shorter side the encoder resizes images to; JPEGs decode no larger than covers it
+    min_image_side: int | None = None
 
     @classmethod
-    def for_indexing(cls, settings: Any) -> "Limits":
+    def for_indexing(cls, settings: Any, min_image_side: int | None = None) -> "Limits":
         return cls(
             settings.max_image_pixels,
             settings.decode_max_side,
@@ -42,6 +44,7 @@ class Limits:
             video_frames=settings.video_frames,
             max_video_seconds=settings.max_video_seconds,
             max_video_pixels=settings.max_video_pixels,
+            min_image_side=min_image_side,
         )
 
     @classmethod
@@ -99,7 +102,9 @@ def _load_text(source: MediaSource, limits: Limits) -> str:
 def _load_image(source: MediaSource, limits: Limits) -> Any:
     from xmodal.encoders.media import load_image
 
-    return load_image(source, limits.max_image_pixels, limits.max_image_side, limits.max_decoded_pixels)
+    return load_image(
+        source, limits.max_image_pixels, limits.max_image_side, limits.max_decoded_pixels, limits.min_image_side
+    )
 
 
 def _load_audio(source: MediaSource, limits: Limits) -> Any:

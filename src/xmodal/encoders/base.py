@@ -38,6 +38,9 @@ class UnsupportedModality(Invalid):
 class Encoder(ABC):
     info: ModelInfo
     calibration: Calibration = Calibration()  # none: mixed result kinds are ordered by raw cosine
+    # The shorter side its image preprocessing resizes to: indexing decodes JPEGs no larger than that
+    # needs (None: decoding stops at the `decode_max_side` setting only).
+    image_input_side: int | None = None
 
     @abstractmethod
     def _encode_text(self, texts: Sequence[str]) -> torch.Tensor: ...

@@ -51,8 +51,7 @@ def image_features(
     tower: runtime.FastTower, images: Sequence[Image.Image], device: torch.device
 ) -> torch.Tensor:
     """Images -> [n, 1280] pooled EfficientNet features (what the image head and the feature cache take)."""
-    pixels = torch.stack([efficientnet_lite.preprocess(image) for image in images]).to(device)
-    return tower.features(pixels)
+    return tower.features(efficientnet_lite.pixels(images).to(device))
 
 
 def audio_features(
@@ -102,6 +101,8 @@ class AudioTowers:
 class XmodalBase(Encoder):
     """Towers load lazily: a text query loads MiniLM only; images and sounds load their towers on
     their first encode. The identity (name, version with the heads' digest) needs none of them."""
+
+    image_input_side = efficientnet_lite.RESIZE_SIZE
 
     def __init__(self, spec: ModelSpec, device: torch.device, batch_size: int) -> None:
         path = heads_path(spec)

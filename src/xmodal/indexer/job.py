@@ -80,4 +80,5 @@ class IndexJob:
 
     def _local_runner(self) -> EmbedRunner:
         settings = self.settings
-        return local_runner(self.encoder, Limits.for_indexing(settings), settings.batch_size, settings.workers)
+        limits = Limits.for_indexing(settings, self.encoder.image_input_side)
+        return local_runner(self.encoder, limits, settings.batch_size, settings.workers)
