@@ -77,3 +77,10 @@ def test_pixels_give_the_reference_preprocessing(sample_images) -> None:
     tower = efficientnet_lite.load_efficientnet_lite0()
     with torch.inference_mode():
         assert F.cosine_similarity(tower.features(fast), tower.features(reference)).min() >= 0.9999
+
+
+def test_pixels_follow_the_reference_at_lite2s_input_size(sample_images) -> None:
+    fast = efficientnet_lite.pixels(sample_images, 260)
+    reference = torch.stack([efficientnet_lite.preprocess(image, 260) for image in sample_images])
+    assert fast.shape == reference.shape == (len(sample_images), 3, 260, 260)
+    assert (fast - reference).abs().max() <= 2 / 128
