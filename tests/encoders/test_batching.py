@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from tests.fakes import FakeEncoder
 from xmodal.encoders.batching import BatchingEncoder
@@ -62,4 +63,26 @@ def test_modalities_are_batched_apart_and_the_rest_is_the_encoders():
     assert batcher.encode("text", []).shape == (0, encoder.info.dim)
     assert batcher.encode_text(["x", "y"]).shape == (2, encoder.info.dim)
     batcher.close()
-    assert not batcher.worker.is_alive()
+    assert batcher.workers and not any(worker.is_alive() for worker in batcher.workers)
+
+
+def test_a_text_query_does_not_wait_behind_an_image_batch():
+    class SlowImages(FakeEncoder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.release = threading.Event()
+
+        def _encode_image(self, images):
+            self.release.wait(10)  # an image forward still running
+            return super()._encode_image(images)
+
+    encoder = SlowImages()
+    batcher = BatchingEncoder(encoder)
+    with ThreadPoolExecutor(2) as pool:
+        image = pool.submit(batcher.encode_image, [Image.new("RGB", (8, 8), "red")])
+        text = pool.submit(batcher.encode_text, ["a red thing"])
+        assert text.result(timeout=5).shape == (1, encoder.info.dim)
+        assert not image.done()
+        encoder.release.set()
+        assert image.result(timeout=5).shape == (1, encoder.info.dim)
+    batcher.close()

@@ -3,9 +3,9 @@
 A server answers each request in its own thread; each calling the encoder alone runs many batch-of-one
 forwards side by side, which oversubscribes the cores and repeats every fixed cost. `BatchingEncoder`
 has the Encoder's interface: callers queue their inputs (a bounded queue: a flood waits, then gets a
-503), one thread takes what arrived within a few milliseconds of the first request, encodes it as one
-batch per modality and hands each caller its rows. A batch that fails is retried request by request,
-so one bad input fails only its own request.
+503), one thread per modality takes what arrived within a few milliseconds of the first request,
+encodes it as one batch and hands each caller its rows; a text query never waits behind an image
+batch. A batch that fails is retried request by request, so one bad input fails only its own request.
 """
 
 from __future__ import annotations
@@ -44,20 +44,21 @@ class BatchingEncoder:
         self.encoder = encoder
         self.window_s = window_s
         self.max_batch = max_batch
-        self.pending: queue.Queue[_Request | None] = queue.Queue(max_pending)
+        self.max_pending = max_pending
+        self.lanes: dict[str, queue.Queue[_Request | None]] = {}  # one queue and thread per modality
+        self.workers: list[threading.Thread] = []
+        self.lock = threading.Lock()
         self.batches = 0  # forwards run (tests and benchmarks read it)
-        self.worker = threading.Thread(target=self._serve, name="xmodal-encode-batcher", daemon=True)
-        self.worker.start()
 
     def __getattr__(self, name: str):
         return getattr(self.encoder, name)  # info, calibration, ...: only reached for what this class lacks
 
     def encode(self, modality: str, inputs: Sequence[object]) -> np.ndarray:
-        if not inputs or threading.current_thread() is self.worker:
+        if not inputs or threading.current_thread() in self.workers:
             return self.encoder.encode(modality, inputs)  # type: ignore[arg-type]
         request = _Request(modality, list(inputs))
         try:
-            self.pending.put(request, timeout=QUEUE_WAIT_S)
+            self._lane(modality).put(request, timeout=QUEUE_WAIT_S)
         except queue.Full:
             raise Unavailable("the server is overloaded with queries; retry in a moment") from None
         return request.done.result()
@@ -72,25 +73,39 @@ class BatchingEncoder:
         return self.encode("audio", clips)
 
     def close(self) -> None:
-        self.pending.put(None)
-        self.worker.join(timeout=QUEUE_WAIT_S)
+        with self.lock:
+            lanes, self.lanes = list(self.lanes.values()), {}
+        for lane in lanes:
+            lane.put(None)
+        for worker in self.workers:
+            worker.join(timeout=QUEUE_WAIT_S)
 
-    def _serve(self) -> None:
-        while (first := self.pending.get()) is not None:
+    def _lane(self, modality: str) -> queue.Queue[_Request | None]:
+        with self.lock:
+            if modality not in self.lanes:
+                lane: queue.Queue[_Request | None] = queue.Queue(self.max_pending)
+                name = f"xmodal-batcher-{modality}"
+                worker = threading.Thread(target=self._serve, args=(lane,), name=name, daemon=True)
+                self.lanes[modality] = lane
+                self.workers.append(worker)
+                worker.start()
+            return self.lanes[modality]
+
+    def _serve(self, pending: queue.Queue[_Request | None]) -> None:
+        while (first := pending.get()) is not None:
             batch, size = [first], len(first.inputs)
             deadline = time.monotonic() + self.window_s
             while size < self.max_batch:
                 try:
-                    request = self.pending.get(timeout=max(0.0, deadline - time.monotonic()))
+                    request = pending.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
                 if request is None:
-                    self.pending.put(None)  # stop after this batch
+                    pending.put(None)  # stop after this batch
                     break
                 batch.append(request)
                 size += len(request.inputs)
-            for modality in dict.fromkeys(request.modality for request in batch):
-                self._run([request for request in batch if request.modality == modality])
+            self._run(batch)
 
     def _run(self, requests: list[_Request]) -> None:
         try:
