@@ -53,7 +53,8 @@ def end_to_end(encoder, folder: Path, settings: Settings) -> tuple[float, np.nda
     summary = IndexJob(store, encoder, settings).run(collect_sources([folder]))
     elapsed = time.perf_counter() - started
     ids = sorted(store.file_paths())
-    vectors = np.stack([store.vectors("audio").vector(item_id) for _, item_id, _ in ids])
+    stored = dict(zip(*store.vectors("audio").all_vectors()))
+    vectors = np.stack([stored[item_id] for _, item_id, _ in ids])
     store.close()
     assert summary.failed == 0 and summary.duplicates == 0, (summary.failures[:3], summary.duplicates)
     return summary.indexed / elapsed, vectors

@@ -51,12 +51,24 @@ def make_photos(folder: Path, n: int) -> list[Path]:
     return paths
 
 
+def preprocess_before(image: Image.Image) -> torch.Tensor:
+    """Lite0's preprocessing as it was before issue 10: one image at a time, float conversion per image."""
+    image = image.convert("RGB")
+    scale = 256 / min(image.size)
+    size = (max(224, round(image.width * scale)), max(224, round(image.height * scale)))
+    image = image.resize(size, Image.Resampling.BICUBIC)
+    left, top = (size[0] - 224) // 2, (size[1] - 224) // 2
+    image = image.crop((left, top, left + 224, top + 224))
+    pixels = torch.from_numpy(np.asarray(image, dtype=np.float32).copy())
+    return ((pixels - 127.0) / 128.0).permute(2, 0, 1).contiguous()
+
+
 @contextmanager
 def setup(name: str):
     """`before` swaps in the reference preprocessing, image by image, for as long as it runs."""
     fast = efficientnet_lite.pixels
     if name == "before":
-        efficientnet_lite.pixels = lambda images: torch.stack([efficientnet_lite.preprocess(i) for i in images])
+        efficientnet_lite.pixels = lambda images: torch.stack([preprocess_before(image) for image in images])
     try:
         yield
     finally:
@@ -84,7 +96,8 @@ def end_to_end(encoder, folder: Path, settings: Settings) -> tuple[float, np.nda
     summary = IndexJob(store, encoder, settings).run(collect_sources([folder]))
     elapsed = time.perf_counter() - started
     ids = sorted(store.file_paths())  # by path: the same photo in the same row in every store
-    vectors = np.stack([store.vectors("image").vector(item_id) for _, item_id, _ in ids])
+    stored = dict(zip(*store.vectors("image").all_vectors()))
+    vectors = np.stack([stored[item_id] for _, item_id, _ in ids])
     store.close()
     assert summary.failed == 0 and summary.duplicates == 0, (summary.failures[:3], summary.duplicates)
     return summary.indexed / elapsed, vectors
