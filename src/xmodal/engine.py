@@ -102,6 +102,11 @@ class Engine:
                 self._searcher = Searcher(self.store, encoder)
             return self._searcher
 
+    @property
+    def image_input_side(self) -> int | None:
+        """The shorter side the loaded model resizes images to (uploads decode no larger); None until loaded."""
+        return self._encoder.image_input_side if self._encoder is not None else None
+
     def load(self) -> None:
         """Open the store and load its model now (a server does this before taking requests)."""
         self.searcher  # noqa: B018
@@ -209,7 +214,7 @@ class Engine:
             if settings.ray is not None:  # the embed stage on a Ray cluster; planning and commits stay here
                 from xmodal.indexer.embed_ray import ray_runner
 
-                runner = ray_runner(encoder.info.spec, settings)
+                runner = ray_runner(encoder.info.spec, settings, encoder.image_input_side)
             job = IndexJob(store, encoder, settings, on_item=lambda _label: _advance(progress, report), runner=runner)
             restored = self._restore_lost(store, settings)  # rows whose vectors were lost, under their ids
             job.summary.restored = sum(restored.restored.values()) if restored else 0

@@ -48,7 +48,7 @@ class Limits:
         )
 
     @classmethod
-    def for_queries(cls, settings: Any, upload: bool = False) -> "Limits":
+    def for_queries(cls, settings: Any, upload: bool = False, min_image_side: int | None = None) -> "Limits":
         if not upload:
             return cls(settings.max_image_pixels, None, settings.max_audio_seconds, settings.max_text_chars)
         # An upload is decoded no larger than indexed images are (JPEGs at reduced scale), within a budget.
@@ -59,6 +59,7 @@ class Limits:
             settings.max_text_chars,
             refuse_longer_audio=True,
             max_decoded_pixels=settings.max_upload_pixels,
+            min_image_side=min_image_side,  # decoded as an indexed image is, so its vector is the same
         )
 
 

@@ -57,7 +57,8 @@ async def read_multipart(request: Request, settings: Settings) -> tuple[SearchOp
     if len(data or b"") > settings.max_upload_bytes:  # type: ignore[arg-type]
         raise _too_large(settings)
     # Off the event loop, a few at a time: a decode may take seconds and hundreds of MB.
-    decode = functools.partial(decode_upload, upload, data or b"", settings, weight)
+    side = request.app.state.engine.image_input_side
+    decode = functools.partial(decode_upload, upload, data or b"", settings, weight, side)
     return options, await anyio.to_thread.run_sync(decode, limiter=_decoders(request, settings))
 
 
@@ -101,13 +102,14 @@ def _weight(value: object) -> float:
     return weight
 
 
-def decode_upload(upload: UploadFile, data: bytes, settings: Settings, weight: float = 1.0) -> Part:
+def decode_upload(
+    upload: UploadFile, data: bytes, settings: Settings, weight: float = 1.0, image_side: int | None = None
+) -> Part:
     if not data:
         raise MediaError("the uploaded file is empty")
     modality = upload_modality(upload, data)
-    media = modality.load(
-        io.BytesIO(data), Limits.for_queries(settings, upload=True)
-    )  # a long sound is refused, not cut
+    limits = Limits.for_queries(settings, upload=True, min_image_side=image_side)
+    media = modality.load(io.BytesIO(data), limits)  # a long sound is refused, not cut
     return Part(media=media, modality=modality.name, weight=weight)
 
 

@@ -103,11 +103,12 @@ def load_on_worker(spec: str, device: str, batch_size: int) -> Encoder:
     return load_model(spec, pick_device(device), batch_size)
 
 
-def ray_runner(spec: str, settings: Any) -> RayRunner:
+def ray_runner(spec: str, settings: Any, image_input_side: int | None = None) -> RayRunner:
     """The runner for `settings.ray` ('default' or an address), each worker loading model `spec`."""
     address = None if settings.ray == "default" else settings.ray
     make_encoder = partial(load_on_worker, spec, settings.device, settings.batch_size)
-    return RayRunner(make_encoder, Limits.for_indexing(settings), settings.batch_size, address, settings.ray_workers)
+    limits = Limits.for_indexing(settings, image_input_side)
+    return RayRunner(make_encoder, limits, settings.batch_size, address, settings.ray_workers)
 
 
 def require_ray() -> Any:

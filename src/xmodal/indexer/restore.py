@@ -43,7 +43,8 @@ def restore_lost(store: Store, encoder: Encoder, settings: Settings) -> Restored
     """Re-embed every LOST row that can be, keeping its id; saves the store."""
     report = Restored()
     tasks = [task for row in store.lost() if (task := _task(row, encoder, report)) is not None]
-    runner = local_runner(encoder, Limits.for_indexing(settings), settings.batch_size, settings.workers)
+    limits = Limits.for_indexing(settings, encoder.image_input_side)
+    runner = local_runner(encoder, limits, settings.batch_size, settings.workers)
     try:
         for batch in runner.embed(tasks):
             for result in batch:
