@@ -115,6 +115,11 @@ def index(
     prune: bool = typer.Option(
         False, "--prune", help="forget files under the given directories that are gone from disk"
     ),
+    pair_by_stem: bool = typer.Option(
+        False,
+        "--pair-by-stem",
+        help="files of one folder sharing a stem (dog.png, dog.txt, dog.ogg) become one item with parts",
+    ),
     device: Optional[str] = DEVICE,
     batch_size: Optional[int] = setting("batch_size", "--batch-size", min=1, help="inputs per encoder batch"),
     workers: Optional[int] = setting("workers", "--workers", min=0, help="decoder processes (0: decode inline)"),
@@ -162,7 +167,9 @@ def index(
                     shown.show(progress)
 
                 with Engine(settings) as engine:
-                    summary = engine.index(paths, prune=prune, on_progress=stop.checking(show))
+                    summary = engine.index(
+                        paths, prune=prune, pair_by_stem=pair_by_stem, on_progress=stop.checking(show)
+                    )
         except Stopped as signal_name:
             indexed = last.summary.indexed if last is not None else 0
             err.print(
@@ -292,10 +299,18 @@ def search(
     queries: Optional[Path] = typer.Option(None, "--queries", help="JSONL file of queries; one JSON result line each"),
     modality: Optional[List[str]] = MODALITY,
     k: int = typer.Option(10, "-k", min=1, max=1000, help="number of results"),
+    fusion: str = typer.Option(
+        "late", "--fusion", metavar="late|early", help="items with parts: score by their parts (late) or fused vector"
+    ),
+    weight: Optional[List[str]] = typer.Option(
+        None, "--weight", metavar="KIND=W", help="fusion weight of a part modality, e.g. --weight audio=0; repeat"
+    ),
+    combine: str = typer.Option("sum", "--combine", metavar="sum|max", help="late fusion: weighted mean or best part"),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
     device: Optional[str] = DEVICE,
 ) -> None:
-    """Search a store with a text, an image, a sound or a stored item; results of any modality."""
+    """Search a store with a text, an image, a sound or a stored item; results of any modality. Items
+    with parts are scored from their parts (--fusion, --weight, --combine)."""
     from xmodal.engine import Engine
     from xmodal.search import BatchQuery
 
@@ -314,7 +329,10 @@ def search(
             lines = _query_lines(queries)
         else:
             try:
-                query = BatchQuery(**{key: str(value) for key, value in given.items()}, modality=modality or None, k=k)
+                fused = dict(fusion=fusion, weights=_weights(weight), combine=combine)
+                query = BatchQuery(
+                    **{key: str(value) for key, value in given.items()}, modality=modality or None, k=k, **fused
+                )
             except ValidationError as error:
                 raise Invalid(validation_message(error.errors())) from None
             _check_query_files(query.media_files().values())
@@ -329,6 +347,16 @@ def search(
         typer.echo(json.dumps({"results": [hit.to_dict() for hit in hits]}, ensure_ascii=False))
     else:
         _print_hits(hits)
+
+
+def _weights(given: list[str] | None) -> dict[str, str] | None:
+    """`--weight image=2 --weight audio=0` -> {"image": "2", "audio": "0"} (the query model checks them)."""
+    if not given:
+        return None
+    pairs = [text.split("=", 1) for text in given]
+    if any(len(pair) != 2 for pair in pairs):
+        raise Invalid(f"--weight takes KIND=WEIGHT, e.g. audio=0.5 (kinds: {', '.join(modalities.NAMES)})")
+    return {kind.strip(): value.strip() for kind, value in pairs}
 
 
 def _query_lines(path: Path) -> TextIO:
@@ -354,7 +382,14 @@ def _print_hits(hits: list) -> None:
     for rank, hit in enumerate(hits, start=1):
         path = display_path(hit.path)
         name = os.path.basename(path) if path else (hit.external_id or "")
-        rows.append((str(rank), f"{hit.score:.3f}", hit.modality, str(hit.id), name, path, hit.text))
+        text = hit.text
+        if hit.parts is not None:  # an item with parts: its id, and the part that matched best
+            best = next((part for part in hit.parts if part.id == hit.best_part), None)
+            name = os.path.basename(hit.external_id or "") or (hit.external_id or "")  # a stem's path: its name
+            if best is not None:
+                shown = best.text if best.text else os.path.basename(display_path(best.path) or "")
+                text = f"best {best.modality}: {shown}"
+        rows.append((str(rank), f"{hit.score:.3f}", hit.modality, str(hit.id), name, path, text))
     headers = ("#", "score", "modality", "id", "name")
     console = Console()
     used = sum(max([len(header)] + [len(row[column]) for row in rows]) + 3 for column, header in enumerate(headers))

@@ -173,12 +173,14 @@ class Engine:
         paths: Sequence[Path],
         *,
         prune: bool = False,
+        pair_by_stem: bool = False,
         on_progress: Callable[[JobProgress], None] | None = None,
         admit: Callable[[Source], str | None] | None = None,
         **overrides: Any,
     ) -> JobSummary:
         """Index files, directories and manifests; see `xmodal.indexer`. `admit` may refuse a source
         with a reason (it is recorded as failed); `overrides` are settings for this job (workers=0).
+        With `pair_by_stem`, files of a folder sharing a stem (dog.png, dog.txt) become one item with parts.
 
         Sources are found first (`on_progress` sees the count grow), then the model loads and the
         store opens. A path that does not exist (NotFound) or paths holding nothing to index
@@ -191,7 +193,7 @@ class Engine:
         progress = JobProgress()
         check_paths(paths)
         found = []
-        for source in admitted(collect_sources(list(paths), skip=[self.directory]), admit):
+        for source in admitted(collect_sources(list(paths), skip=[self.directory], pair_by_stem=pair_by_stem), admit):
             found.append(source)
             if not isinstance(source, Skipped):
                 progress.found += 1

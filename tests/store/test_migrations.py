@@ -81,7 +81,7 @@ def test_the_revisions_are_the_schema(tmp_path: Path, database_url: str | None) 
 def test_a_v1_store_is_refused_by_readers_with_what_to_run_then_upgraded(tmp_path: Path) -> None:
     store = v1_store(tmp_path / "old")
     with pytest.raises(
-        StoreError, match=r"has database schema 1; this xmodal reads schema 2: run `xmodal upgrade --store"
+        StoreError, match=r"has database schema 1; this xmodal reads schema 3: run `xmodal upgrade --store"
     ):
         Store.open(store)
     with pytest.raises(StoreError, match="xmodal upgrade"):
@@ -92,12 +92,12 @@ def test_a_v1_store_is_refused_by_readers_with_what_to_run_then_upgraded(tmp_pat
         assert "no such table" not in result.stderr and "Traceback" not in result.stderr
     assert tables(store) == {"items", "store_info", "sqlite_sequence"}  # readers never write
     upgraded = xmodal("upgrade", "--store", store)
-    assert upgraded.returncode == 0 and "schema 2, upgraded (applied 0002)" in upgraded.stdout, upgraded.stderr
+    assert upgraded.returncode == 0 and "schema 3, upgraded (applied 0002, 0003)" in upgraded.stdout, upgraded.stderr
     assert "duplicates" in tables(store) and "already current" in xmodal("upgrade", "--store", store).stdout
     reader = Store.open(store)
-    assert reader.counts() == {"text": {"indexed": 1}} and reader.info("schema_version") == 2
+    assert reader.counts() == {"text": {"indexed": 1}} and reader.info("schema_version") == 3
     info = json.loads(xmodal("info", "--store", store, "--json").stdout)
-    assert info["schema_version"] == 2 and info["items"] == {"text": {"indexed": 1}}
+    assert info["schema_version"] == 3 and info["items"] == {"text": {"indexed": 1}}
 
 
 def test_a_store_made_before_alembic_is_read_as_it_is_and_stamped_by_a_writer(tmp_path: Path) -> None:

@@ -45,6 +45,8 @@ FORM_FIELDS = {
     "offset": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0},
     "min_score": {"type": "number"},
     "mode": {"type": "string", "enum": ["vector", "keyword", "hybrid"], "default": "vector"},
+    "fusion": {"type": "string", "enum": ["late", "early"], "default": "late"},
+    "combine": {"type": "string", "enum": ["sum", "max"], "default": "sum"},
     "query": {
         "type": "string",
         "description": "a JSON object of more inputs and options, as in the JSON body (text, item, parts, filters)",
@@ -110,6 +112,7 @@ async def search(request: Request) -> SearchResponse:
         options.min_score,
         options.filters,
         options.mode,
+        **options.fusion_options(),
     )
     page = await run_in_threadpool(_engine(request).search, query)
     return SearchResponse(results=page.hits, offset=page.offset, next_offset=page.next_offset, mode=page.mode)

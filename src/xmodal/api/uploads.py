@@ -21,7 +21,7 @@ from xmodal.errors import validation_message
 from xmodal.modalities import Limits, Modality
 from xmodal.search import Part
 
-SIMPLE_FIELDS = ("k", "offset", "min_score", "mode")
+SIMPLE_FIELDS = ("k", "offset", "min_score", "mode", "fusion", "combine")
 
 
 def declared_length(request: Request) -> int:

@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from xmodal.indexer.embed import Embedded
+from xmodal.indexer.parts import ItemChange, PartFailed
 from xmodal.indexer.plan import (
     Decision,
     Duplicate,
@@ -28,6 +29,7 @@ from xmodal.indexer.plan import (
 from xmodal.indexer.sources import Skipped, Source
 from xmodal.indexer.summary import JobSummary
 from xmodal.store import Item, Store
+from xmodal.store.parts import ItemWrite
 
 
 class Commit:
@@ -49,9 +51,11 @@ class Commit:
         self._failed: dict[
             int, tuple[str, str]
         ] = {}  # task -> (why it has no item, modality): its duplicates fail alike
+        self._items: dict[int, ItemChange] = {}  # part task -> its item's change, until every part has a vector
+        self._part_vectors: dict[int, Embedded] = {}  # part task -> its vector and text, until its item is written
         self._last_checkpoint = time.monotonic()
 
-    def apply(self, decision: Decision) -> None:
+    def apply(self, decision: Decision | ItemChange | PartFailed) -> None:
         {
             Failed: self._fail,
             Unchanged: self._unchanged,
@@ -62,7 +66,9 @@ class Commit:
             New: self._queue,
             Gone: self._forget,
             Skipped: self._note,
-        }[type(decision)](decision)
+            ItemChange: self._change_item,
+            PartFailed: self._part_failed,
+        }[type(decision)](decision)  # type: ignore[operator]
         self.checkpoint_if_due()
 
     def _fail(self, decision: Failed) -> None:
@@ -126,8 +132,58 @@ class Commit:
         else:
             self.store.remove([decision.item_id])
 
+    def _part_failed(self, decision: PartFailed) -> None:
+        """Counted and reported; the item is one source, settled (on_item) when it is written."""
+        self.summary.failed += 1
+        self.summary.failures.append((decision.where, decision.reason))
+
+    def _change_item(self, change: ItemChange) -> None:
+        if change.replaced is not None:
+            self.store.remove([change.replaced])  # a single-file item had the id: the item with parts takes it
+        waiting = [part.task.key for part in change.new if part.task is not None]
+        if not waiting:
+            self._write_item(change)
+        for key in waiting:
+            self._items[key] = change
+
+    def _part_embedded(self, result: Embedded) -> None:
+        change = self._items.pop(result.task.key)
+        if result.error is not None:
+            self._part_failed(PartFailed(result.task.source.label, result.error))  # the item goes on without it
+        self._part_vectors[result.task.key] = result
+        if not any(part.task is not None and part.task.key in self._items for part in change.new):
+            self._write_item(change)
+
+    def _write_item(self, change: ItemChange) -> None:
+        """All of an item's new parts have vectors (or failed): write the item, its parts and fused vector."""
+        new = []
+        for part in change.new:
+            if part.task is None:  # a copy of stored content
+                vector, text = part.vector, part.text
+            else:
+                embedded = self._part_vectors.pop(part.task.key)
+                vector, text = embedded.vector, embedded.text
+            if vector is not None:
+                row = Item(modality=part.source.modality, path=part.source.path, text=text, size=part.size)
+                row.content_hash, row.mtime = part.content_hash, part.mtime
+                new.append((row, vector))
+        if not new and not change.kept:
+            self._fail(Failed(change.item.label, "none of its parts could be embedded"))
+            return
+        item = change.item
+        write = ItemWrite(item.external_id, item.metadata, change.parent_id, change.kept, change.removed, new)
+        self.store.write_item(write)
+        self.summary.indexed += 1
+        self.on_item(item.label)
+        self.checkpoint_if_due()
+
     def embedded(self, batch: list[Embedded]) -> None:
         """Write a batch's items and vectors in one transaction; record what failed."""
+        parts = {result.task.key for result in batch if result.task.key in self._items}
+        for result in batch:
+            if result.task.key in parts:
+                self._part_embedded(result)
+        batch = [result for result in batch if result.task.key not in parts]
         done = [result for result in batch if result.error is None]
         rows = [self._row(result) for result in done]
         if rows:

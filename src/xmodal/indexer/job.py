@@ -17,8 +17,9 @@ from xmodal.config import Settings
 from xmodal.encoders import Encoder
 from xmodal.indexer.commit import Commit
 from xmodal.indexer.embed import EmbedRunner, EmbedTask, local_runner
+from xmodal.indexer.parts import ItemChange, PartsPlan
 from xmodal.indexer.plan import New, Pending, Plan
-from xmodal.indexer.sources import Skipped, Source, SourceProblem
+from xmodal.indexer.sources import ItemSource, Skipped, Source, SourceProblem
 from xmodal.indexer.summary import JobProgress, JobSummary
 from xmodal.modalities import Limits
 from xmodal.store import Store
@@ -40,19 +41,22 @@ class IndexJob:
         self.runner = runner
 
     def run(
-        self, sources: Iterable[Source | SourceProblem | Skipped], prune_under: list[Path] | None = None
+        self, sources: Iterable[Source | ItemSource | SourceProblem | Skipped], prune_under: list[Path] | None = None
     ) -> JobSummary:
         started = time.perf_counter()
         pending = Pending()
         plan = Plan(self.store, self.encoder.info.modalities, self.encoder.refusal, pending)
+        modalities, refusal = self.encoder.info.modalities, self.encoder.refusal
+        parts = PartsPlan(self.store, modalities, refusal, plan.next_task, plan.seen_paths)
         commit = Commit(self.store, self.summary, pending, self.settings.checkpoint_seconds, self.on_item)
         runner = self.runner or self._local_runner()
         try:
-            for batch in runner.embed(self._tasks(sources, plan, commit, runner)):
+            for batch in runner.embed(self._tasks(sources, plan, parts, commit, runner)):
                 commit.embedded(batch)
         finally:
             if self.runner is None:  # a runner given to the job belongs to whoever gave it
                 runner.close()
+        plan.seen_paths |= parts.seen_paths
         for gone in plan.gone(prune_under) if prune_under else ():
             commit.apply(gone)
         commit.finish(self.settings.index_type)
@@ -60,12 +64,22 @@ class IndexJob:
         return self.summary
 
     def _tasks(
-        self, sources: Iterable[Source | SourceProblem | Skipped], plan: Plan, commit: Commit, runner: EmbedRunner
+        self,
+        sources: Iterable[Source | ItemSource | SourceProblem | Skipped],
+        plan: Plan,
+        parts: PartsPlan,
+        commit: Commit,
+        runner: EmbedRunner,
     ) -> Iterator[EmbedTask]:
-        """The new items, for the runner to pull; every other decision is applied on the way."""
+        """The new items (and new parts of items with parts, after the single files), for the runner to
+        pull; every other decision is applied on the way."""
+        items: list[ItemSource] = []
 
         def unread() -> Iterator[Source]:
             for source in sources:
+                if isinstance(source, ItemSource):
+                    items.append(source)
+                    continue
                 decision = plan.before_reading(source)
                 if decision is None:
                     yield source  # type: ignore[misc]
@@ -77,6 +91,11 @@ class IndexJob:
                 commit.apply(decision)
                 if isinstance(decision, New):
                     yield decision.task
+        for item in items:
+            for change in parts.decide(item):
+                commit.apply(change)  # type: ignore[arg-type]
+                if isinstance(change, ItemChange):
+                    yield from (part.task for part in change.new if part.task is not None)
 
     def _local_runner(self) -> EmbedRunner:
         settings = self.settings

@@ -180,7 +180,7 @@ class Plan:
 
     def _content(self, hashed: Hashed) -> Decision:
         source, key = hashed.source, (hashed.content_hash, hashed.source.modality)
-        same = self.store.by_content(*key)
+        same = self.store.by_content(*key, single=True)  # a part belongs to its item: not a file's original
         if same is not None and source.path is None:
             return Unchanged(source.label)
         if same is not None and same.path is not None and not os.path.exists(same.path):
@@ -192,15 +192,20 @@ class Plan:
             return Duplicate(source.path, hashed.size, hashed.mtime, task=waiting)
         return self._new(hashed)
 
+    def next_task(self) -> int:
+        """The next task number of this job (items with parts number their parts' tasks here too)."""
+        self._tasks += 1
+        return self._tasks
+
     def _new(self, hashed: Hashed) -> Decision:
         source = hashed.source
         if source.external_id is not None:
             if source.external_id in self._external_ids:
                 return Failed(source.label, f"id {source.external_id!r} is given to another entry of this job already")
             self._external_ids.add(source.external_id)
-        self._tasks += 1
-        self.pending.add(hashed.content_hash, source.modality, self._tasks)
-        return New(EmbedTask(self._tasks, source), hashed.content_hash, hashed.size, hashed.mtime)
+        task = self.next_task()
+        self.pending.add(hashed.content_hash, source.modality, task)
+        return New(EmbedTask(task, source), hashed.content_hash, hashed.size, hashed.mtime)
 
     def gone(self, roots: list[Path]) -> Iterator[Gone]:
         """Files the store knows under `roots` that this job did not see and the disk no longer has.

@@ -31,6 +31,22 @@ class Source:
 
 
 @dataclass(frozen=True)
+class ItemSource:
+    """One item made of several media (its parts: sources without ids of their own), from a manifest line
+    naming several media or from files sharing a stem (`--pair-by-stem`). `external_id` names the item
+    across runs: a part whose content is unchanged keeps its vector, a changed one is embedded again."""
+
+    external_id: str
+    parts: tuple[Source, ...]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    where: str = ""  # the manifest line or the stem, for messages
+
+    @property
+    def label(self) -> str:
+        return self.where or f"item {self.external_id!r}"
+
+
+@dataclass(frozen=True)
 class SourceProblem:
     where: str
     reason: str
@@ -51,15 +67,18 @@ def check_paths(paths: Sequence[Path]) -> None:
             raise NotFound(f"{path}: no such file or directory (nothing was indexed)")
 
 
-def collect_sources(paths: list[Path], skip: Sequence[Path] = ()) -> Iterator[Source | SourceProblem | Skipped]:
+def collect_sources(
+    paths: list[Path], skip: Sequence[Path] = (), pair_by_stem: bool = False
+) -> Iterator[Source | ItemSource | SourceProblem | Skipped]:
     """Yield sources in a stable order; problems (missing paths, bad manifest lines) are yielded, not
     raised. Folders in `skip` (the job's own store) and any xmodal store found are never walked, and a
-    link found in a walk that leads out of the folders given is noted, not followed."""
+    link found in a walk that leads out of the folders given is noted, not followed. With `pair_by_stem`,
+    files of one folder sharing a stem (dog.png, dog.txt, dog.ogg) become one item with parts."""
     own = {Path(folder).resolve() for folder in skip}
     folders = [root.resolve() for root in paths if root.is_dir()]
     for root in paths:
         if root.is_dir():
-            yield from _walk(root, own, folders)
+            yield from _walk(root, own, folders, pair_by_stem)
         elif root.suffix.lower() == ".jsonl" and root.is_file():
             yield from _read_manifest(root)
         elif root.is_file():
@@ -78,15 +97,22 @@ def collect_sources(paths: list[Path], skip: Sequence[Path] = ()) -> Iterator[So
 
 
 def admitted(
-    sources: Iterable[Source | SourceProblem | Skipped], admit: Callable[[Source], str | None] | None
-) -> Iterator[Source | SourceProblem | Skipped]:
-    """The sources, with those `admit` refuses (it returns a reason) turned into problems."""
+    sources: Iterable[Source | ItemSource | SourceProblem | Skipped], admit: Callable[[Source], str | None] | None
+) -> Iterator[Source | ItemSource | SourceProblem | Skipped]:
+    """The sources, with those `admit` refuses (it returns a reason) turned into problems (an item with
+    parts: when it refuses any part)."""
     for source in sources:
-        reason = admit(source) if admit is not None and isinstance(source, Source) else None
+        reason = None
+        if admit is not None and isinstance(source, Source):
+            reason = admit(source)
+        elif admit is not None and isinstance(source, ItemSource):
+            reason = next((why for part in source.parts if (why := admit(part)) is not None), None)
         yield source if reason is None else SourceProblem(source.label, reason)  # type: ignore[union-attr]
 
 
-def _walk(root: Path, own: set[Path], folders: list[Path]) -> Iterator[Source | Skipped]:
+def _walk(
+    root: Path, own: set[Path], folders: list[Path], pair_by_stem: bool
+) -> Iterator[Source | ItemSource | Skipped]:
     reason = _store_reason(root, own)
     if reason is not None:
         yield Skipped(str(root.resolve()), reason)
@@ -100,6 +126,7 @@ def _walk(root: Path, own: set[Path], folders: list[Path]) -> Iterator[Source | 
             else:
                 yield Skipped(str(Path(directory, name).resolve()), reason)
         subdirectories[:] = kept
+        found: list[Source | Skipped] = []
         for name in sorted(files):
             path = Path(directory, name)
             modality = modalities.for_path(path)
@@ -107,9 +134,27 @@ def _walk(root: Path, own: set[Path], folders: list[Path]) -> Iterator[Source | 
                 continue
             resolved = path.resolve()
             if any(resolved.is_relative_to(folder) for folder in folders):
-                yield Source(modality=modality.name, path=str(resolved))
+                found.append(Source(modality=modality.name, path=str(resolved)))
             else:  # a link to /etc/passwd in a shared folder must not become a served item
-                yield Skipped(str(path), f"{LINK_OUT}: not followed")
+                found.append(Skipped(str(path), f"{LINK_OUT}: not followed"))
+        yield from _paired_by_stem(Path(directory), found) if pair_by_stem else found
+
+
+def _paired_by_stem(directory: Path, found: list[Source | Skipped]) -> Iterator[Source | ItemSource | Skipped]:
+    """Files of one folder with one stem and more than one file become an item named by the folder's
+    path and the stem (`/photos/dog`); a file alone stays a single-file item."""
+    stems: dict[str, list[Source]] = {}
+    for entry in found:
+        if isinstance(entry, Source):
+            stems.setdefault(Path(entry.path).stem, []).append(entry)  # type: ignore[arg-type]
+        else:
+            yield entry
+    for stem, sources in stems.items():
+        if len(sources) == 1:
+            yield sources[0]
+        else:
+            name = str(directory.resolve() / stem)
+            yield ItemSource(external_id=name, parts=tuple(sources), where=f"{name}.*")
 
 
 def _store_reason(folder: Path, own: set[Path]) -> str | None:
@@ -126,7 +171,7 @@ def _read_manifest(manifest: Path) -> Iterator[Source | SourceProblem]:
                 yield _parse_manifest_line(manifest, number, line)
 
 
-def _parse_manifest_line(manifest: Path, number: int, line: str) -> Source | SourceProblem:
+def _parse_manifest_line(manifest: Path, number: int, line: str) -> Source | ItemSource | SourceProblem:
     where = f"{manifest}:{number}"
     try:
         entry = json.loads(line)
@@ -140,6 +185,8 @@ def _parse_manifest_line(manifest: Path, number: int, line: str) -> Source | Sou
     if not isinstance(metadata, dict):
         return SourceProblem(where, '"metadata" must be a JSON object')
     external_id = None if external_id is None else str(external_id)
+    if any(key in entry for key in PART_KEYS):
+        return _parse_parts(manifest, where, entry, external_id, metadata)
     if isinstance(entry.get("text"), str) and entry["text"].strip():
         return Source(modality="text", text=entry["text"].strip(), external_id=external_id, metadata=metadata)
     if isinstance(entry.get("path"), str):
@@ -148,4 +195,40 @@ def _parse_manifest_line(manifest: Path, number: int, line: str) -> Source | Sou
         if modality is None:
             return SourceProblem(where, f"{entry['path']}: unsupported file type")
         return Source(modality=modality.name, path=str(path), external_id=external_id, metadata=metadata)
-    return SourceProblem(where, 'each line needs "path" (a file) or "text" (non-empty inline text)')
+    return SourceProblem(
+        where, 'each line needs "path" (a file), "text" (non-empty inline text), or media: "image", "audio"'
+    )
+
+
+PART_KEYS = ("image", "audio")  # a line naming media by kind: {"id", "image": path | [paths], "text", "audio"}
+
+
+def _parse_parts(
+    manifest: Path, where: str, entry: dict[str, Any], external_id: str | None, metadata: dict[str, Any]
+) -> Source | ItemSource | SourceProblem:
+    """One item with parts; a line naming a single medium is a single-file (or text) item as before."""
+    parts: list[Source] = []
+    for key in PART_KEYS:
+        given = entry.get(key)
+        paths = [given] if isinstance(given, str) else given if given is not None else []
+        if not isinstance(paths, list) or not all(isinstance(path, str) and path for path in paths):
+            return SourceProblem(where, f'"{key}" must be a file path or a list of file paths')
+        for value in paths:
+            path = (manifest.parent / value).resolve()
+            modality = modalities.for_path(path)
+            if modality is None or modality.name != key:
+                wanted = modalities.get(key)
+                return SourceProblem(where, f"{value}: not {wanted.label} file ({wanted.formats})")
+            parts.append(Source(modality=key, path=str(path)))
+    text = entry.get("text")
+    if text is not None and not (isinstance(text, str) and text.strip()):
+        return SourceProblem(where, '"text" must be a non-empty string')
+    if text is not None:
+        parts.append(Source(modality="text", text=text.strip()))
+    if not parts:
+        return SourceProblem(where, "the line names no media")
+    if len(parts) == 1:
+        return Source(**{**parts[0].__dict__, "external_id": external_id, "metadata": metadata})
+    if external_id is None:
+        return SourceProblem(where, 'a line with several media needs an "id" (it names the item across runs)')
+    return ItemSource(external_id=external_id, parts=tuple(parts), metadata=metadata, where=where)

@@ -26,7 +26,8 @@ def run_query(searcher: Searcher, query: BatchQuery, settings: Settings) -> list
     else:
         part = Part(text=query.text, item=query.item)
     options = dict(modalities=query.modality, k=query.k, offset=query.offset, min_score=query.min_score)
-    return searcher.search(Query([part], **options, filters=query.filters, mode=query.mode)).hits
+    full = Query([part], **options, filters=query.filters, mode=query.mode, **query.fusion_options())
+    return searcher.search(full).hits
 
 
 def _read(modality: Modality, path: str, limits: Limits) -> Any:

@@ -8,6 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from xmodal.errors import Invalid
+from xmodal.fusion import FusionMode, LateCombine
 from xmodal.search.results import SearchMode
 from xmodal.store.filters import Filters
 
@@ -37,6 +38,9 @@ class Query:
     min_score: float | None = None
     filters: Filters | None = None
     mode: SearchMode = "vector"
+    fusion: FusionMode = "late"  # how items with parts are scored (xmodal.fusion)
+    weights: dict[str, float] | None = None  # per modality, for fusion; one for any not named
+    combine: LateCombine = "sum"  # late fusion: weighted mean of the parts' scores, or the best weighted one
 
     def keyword_texts(self) -> tuple[list[str], list[str]]:
         """Texts to match (positive weights) and to exclude (negative weights) in keyword search."""

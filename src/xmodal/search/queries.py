@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -32,10 +32,35 @@ class QueryOptions(BaseModel):
         ),
     )
 
+    fusion: Literal["late", "early"] = Field(
+        "late",
+        description=(
+            "items with parts: late scores an item from its parts' scores, early compares the query with the "
+            "item's fused vector (the weighted mean of its parts)"
+        ),
+    )
+    weights: dict[ModalityName, Annotated[float, Field(ge=0, le=100)]] | None = Field(
+        None, description="fusion weight per part modality, e.g. {'image': 2, 'audio': 0}; 1 for any not named"
+    )
+    combine: Literal["sum", "max"] = Field(
+        "sum", description="late fusion: the weighted mean of the parts' scores (sum) or the best weighted one (max)"
+    )
+
     @field_validator("modality", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("weights")
+    @classmethod
+    def _some_weight(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is not None and all(weight == 0 for weight in value.values()) and len(value) == len(modalities.NAMES):
+            raise ValueError("at least one modality needs a positive weight")
+        return value
+
+    def fusion_options(self) -> dict[str, Any]:
+        """The options a `Query` takes for items with parts."""
+        return {"fusion": self.fusion, "weights": self.weights, "combine": self.combine}
 
 
 class QueryPart(BaseModel):

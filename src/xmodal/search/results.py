@@ -19,6 +19,21 @@ def display_path(path: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class PartHit:
+    """One part of an item with parts, as a result shows it."""
+
+    id: int
+    modality: str
+    path: str | None
+    text: str | None
+    score: float | None = None  # its cosine with the query, when the search scored it
+
+    @field_serializer("path")
+    def _shown(self, path: str | None) -> str | None:
+        return display_path(path)
+
+
+@dataclass(frozen=True)
 class Hit:
     id: int
     external_id: str | None
@@ -27,13 +42,19 @@ class Hit:
     text: str | None
     score: float  # cosine similarity, BM25 relevance or fused rank score, by the search's mode
     metadata: dict[str, Any]
+    parts: list[PartHit] | None = None  # an item with parts (modality "item"): every part; None otherwise
+    best_part: int | None = None  # the id of the part that matched the query best
 
     @field_serializer("path")
     def _shown(self, path: str | None) -> str | None:
         return display_path(path)
 
     def to_dict(self) -> dict[str, Any]:
-        return _HIT.dump_python(self)
+        """Plain values; a single-file item's record has no `parts` and `best_part` keys (as before)."""
+        record = _HIT.dump_python(self)
+        if self.parts is None:
+            del record["parts"], record["best_part"]
+        return record
 
 
 _HIT = TypeAdapter(Hit)

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sqlalchemy import delete, select, text, update
 
+from xmodal.store import parts
 from xmodal.store.records import StoreDamaged
-from xmodal.store.schema import INDEXED, LOST, PENDING, Duplicate, Item
+from xmodal.store.schema import INDEXED, ITEM, LOST, PENDING, Duplicate, Item
 
 if TYPE_CHECKING:
     from xmodal.store.store import Store
@@ -38,15 +39,24 @@ def verify(store: Store) -> list[str]:
         counted = len(store.vectors(modality))
         if counted != len(in_index):
             problems.append(f"{modality}: the index counts {counted} vectors but holds {len(in_index)} distinct ids")
+    if orphans := _orphan_parts(store):
+        problems.append(f"{len(orphans)} parts belong to no item (e.g. id {min(orphans)})")
     leftovers = sorted((store.directory / "vectors").glob("*.tmp"))
     return problems + [f"unfinished index write left behind: {path.name}" for path in leftovers]
 
 
 def repair(store: Store) -> list[str]:
-    """Fix what `verify` finds, short of re-embedding; returns what was done."""
+    """Fix what `verify` finds, short of re-embedding; returns what was done. Items with parts first: a
+    dropped item's parts go with it, and an item whose parts changed (or whose write a crash interrupted,
+    or whose fused vector is missing) gets its fused vector recomputed from the parts it has."""
     done = []
-    for modality in store.modalities:
+    touched: set[int] = set()  # items whose parts or fused vector may be out of step
+    for modality in (ITEM, *(name for name in store.modalities if name != ITEM)):
         rows, pending, lost, in_index = _row_and_vector_ids(store, modality)
+        touched |= _parents_of(store, pending | (rows - in_index))
+        if modality == ITEM:
+            touched |= (pending & in_index) | (rows - in_index)  # a fused vector is recomputed, never lost
+            rows = rows & in_index
         if orphans := in_index - rows - pending - lost:
             store.vectors(modality).remove(np.array(sorted(orphans)))
             done.append(f"removed {len(orphans)} {modality} vectors with no row")
@@ -61,6 +71,12 @@ def repair(store: Store) -> list[str]:
         if missing := rows - in_index:  # readers know these ids: keep them, to be re-embedded
             _set_status(store, missing, LOST)
             done.append(f"kept {len(missing)} {modality} rows whose vectors are missing, to be re-embedded")
+    if orphans := _orphan_parts(store):
+        store.remove(sorted(orphans))
+        done.append(f"removed {len(orphans)} parts whose item was gone")
+    if touched := {parent for parent in touched if store.get([parent])}:
+        parts.refresh(store, touched)
+        done.append(f"recomputed the fused vectors of {len(touched)} items with parts")
     for leftover in (store.directory / "vectors").glob("*.tmp"):
         leftover.unlink()
         done.append(f"deleted unfinished index write {leftover.name}")
@@ -100,6 +116,22 @@ def _row_and_vector_ids(store: Store, modality: str) -> tuple[set[int], set[int]
     for item_id, status in statuses:
         by_status[status].add(item_id)
     return by_status[INDEXED], by_status[PENDING], by_status[LOST], set(store.vectors(modality).ids().tolist())
+
+
+def _parents_of(store: Store, item_ids: set[int]) -> set[int]:
+    if not item_ids:
+        return set()
+    with store.sessions() as session:
+        found = session.scalars(select(Item.parent_id).where(Item.id.in_(item_ids), Item.parent_id.is_not(None)))
+        return set(found)  # type: ignore[arg-type]
+
+
+def _orphan_parts(store: Store) -> set[int]:
+    """Parts whose item row is gone (dropped by a repair, or a crash between two writes)."""
+    parents = select(Item.id).where(Item.modality == ITEM)
+    query = select(Item.id).where(Item.parent_id.is_not(None), Item.parent_id.not_in(parents))
+    with store.sessions() as session:
+        return set(session.scalars(query))
 
 
 def _set_status(store: Store, item_ids: set[int], status: str) -> None:

@@ -9,18 +9,20 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Annotated, Any, Iterable, Union
+from typing import Annotated, Any, Iterable, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import LargeBinary, String, and_, cast, func, literal, or_, select, type_coerce
+from sqlalchemy import LargeBinary, String, and_, cast, exists, func, literal, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from xmodal import modalities
 from xmodal.store.schema import Item
 
 SQL_INT = 2**63 - 1  # database integers are 64-bit: a larger one would fail in the driver (a 500)
 MetadataValue = Union[bool, Annotated[int, Field(ge=-SQL_INT - 1, le=SQL_INT)], float, str]
+PartKind = Literal[modalities.NAMES]  # type: ignore[valid-type]
 _METADATA_KEY = re.compile(r"^[\w .:-]{1,64}$")
 _EXTENSION = re.compile(r"^\.?[A-Za-z0-9]{1,10}$")
 
@@ -41,6 +43,16 @@ class Filters(BaseModel):
     metadata: dict[str, MetadataValue] | None = Field(
         None, max_length=16, description="metadata key = value, all of them"
     )
+    has_part: list[PartKind] | None = Field(
+        None,
+        max_length=8,
+        description="items having a part of any of these kinds (a single-file item is its own one part)",
+    )
+
+    @field_validator("has_part", mode="before")
+    @classmethod
+    def _one_kind_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
 
     @field_validator("extension", mode="before")
     @classmethod
@@ -104,7 +116,19 @@ def condition(filters: Filters | None, dialect: str = "sqlite") -> ColumnElement
             parts.append(column <= high)
     for key, value in (filters.metadata or {}).items():
         parts.append(_metadata_value(key, value, dialect))
+    if filters.has_part:
+        parts.append(_has_part(filters.has_part))
     return and_(*parts)
+
+
+def _has_part(kinds: list[str]) -> ColumnElement[bool]:
+    """A single-file item of one of the kinds, or a row of an item with parts (the item or any of its
+    parts) whose item has a part of one of the kinds."""
+    sibling = aliased(Item)
+    item_id = func.coalesce(Item.parent_id, Item.id)
+    has = exists().where(sibling.parent_id == item_id, sibling.modality.in_(kinds))
+    single = and_(Item.parent_id.is_(None), Item.modality.in_(kinds))
+    return or_(single, has)
 
 
 def _path_text(raw_path: Any, dialect: str) -> ColumnElement[str]:

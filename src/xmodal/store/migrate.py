@@ -16,7 +16,7 @@ from xmodal.store.records import StoreError
 from xmodal.store.schema import SCHEMA_VERSION
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-REVISIONS = ("0001", "0002")  # in order; the last is what this code reads and writes
+REVISIONS = ("0001", "0002", "0003")  # in order; the last is what this code reads and writes
 HEAD = REVISIONS[-1]  # == schema.SCHEMA_VERSION, the number store_info and `info` show
 
 
@@ -26,7 +26,10 @@ def revision(connection: Connection) -> str | None:
     if "alembic_version" in tables:
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     if {"items", "store_info"} <= tables:  # made before migrations: 1 had these two, 2 added duplicates
-        return "0002" if "duplicates" in tables else "0001"
+        if "duplicates" not in tables:
+            return "0001"
+        columns = {column["name"] for column in inspect(connection).get_columns("items")}
+        return "0003" if "parent_id" in columns else "0002"
     return None
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 2  # 1: items, store_info; 2: + duplicates
+SCHEMA_VERSION = 3  # 1: items, store_info; 2: + duplicates; 3: + items.parent_id (items with parts)
 
 # An item's status. Searches see only INDEXED rows: the writer adds rows PENDING and marks them INDEXED
 # in the same save that writes their vectors to disk. To the writer, PENDING rows are embedded too.
@@ -18,6 +18,11 @@ SCHEMA_VERSION = 2  # 1: items, store_info; 2: + duplicates
 # unsearchable, until a repair or the next job re-embeds it from its file (or its stored text).
 INDEXED, PENDING, FAILED, LOST = "indexed", "pending", "failed", "lost"
 EMBEDDED = (INDEXED, PENDING)
+
+# The modality of an item made of parts (an image, a caption, a sound): its row holds the external id,
+# the metadata and the fused vector (in its own index, `vectors/item`); each part is an ordinary row of
+# its own modality whose `parent_id` names it. A single-file item has no parent and no parts.
+ITEM = "item"
 
 
 class FsPath(TypeDecorator):
@@ -57,6 +62,9 @@ class Item(Base):
     status: Mapped[str] = mapped_column(String(8), default=INDEXED, index=True)  # INDEXED | PENDING | FAILED | LOST
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # The item this row is a part of (an ITEM row); None for a single-file item and for ITEM rows. No
+    # database-level foreign key: the store removes parts with their item itself (store/parts.py).
+    parent_id: Mapped[int | None] = mapped_column(Integer, index=True, default=None)
 
 
 class Duplicate(Base):

@@ -17,13 +17,13 @@ from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import sessionmaker
 
 from xmodal import modalities
-from xmodal.store import consistency, migrate
+from xmodal.store import consistency, migrate, parts
 from xmodal.store.database import DATABASE_NAME, connect, default_url, holds_a_store
 from xmodal.store.filters import Filters, allowed_ids, condition
 from xmodal.store.keyword import keyword_index
 from xmodal.store.lock import WriterLock
 from xmodal.store.records import StoreDamaged, StoreError, StoreNotFound, check_and_record, describe_model
-from xmodal.store.schema import EMBEDDED, INDEXED, LOST, PENDING, Duplicate, Item, StoreInfo
+from xmodal.store.schema import EMBEDDED, INDEXED, ITEM, LOST, PENDING, Duplicate, Item, StoreInfo
 from xmodal.store.vectors import VectorBackend, backend_class, open_backend
 
 __all__ = ["Store", "StoreError", "StoreNotFound", "describe_model"]
@@ -31,7 +31,7 @@ PREFILTER_LIMIT = 10_000  # filters matching up to this many items are handed to
 
 
 class Store:
-    modalities = modalities.NAMES  # one vector index each
+    modalities = (*modalities.NAMES, ITEM)  # one vector index each; ITEM: the fused vectors of items with parts
 
     def __init__(
         self, directory: Path, engine: Engine, model: dict[str, Any], backend: str, lock: WriterLock | None
@@ -187,11 +187,18 @@ class Store:
         """Give lost rows their vectors again, under the same ids; searchable after the next save."""
         self.vectors(modality).add(np.asarray(item_ids, dtype=np.int64), vectors)
         self._restored.extend(int(item_id) for item_id in item_ids)
+        parts.restored(self, item_ids)  # items with parts among them: their fused vectors too
+
+    @property
+    def restored_ids(self) -> list[int]:
+        """Lost rows whose vectors were added again, searchable at the next save."""
+        return self._restored
 
     def lost(self, limit: int | None = None) -> list[Item]:
         """Rows whose vectors were lost, waiting to be re-embedded (`consistency`)."""
         with self.sessions() as session:
-            return list(session.scalars(select(Item).where(Item.status == LOST).order_by(Item.id).limit(limit)))
+            query = select(Item).where(Item.status == LOST, Item.modality != ITEM)  # an item comes back with its parts
+            return list(session.scalars(query.order_by(Item.id).limit(limit)))
 
     def add_failed(self, items: Iterable[Item]) -> None:
         with self.sessions.begin() as session:
@@ -201,13 +208,24 @@ class Store:
                 session.add(item)
 
     def remove(self, item_ids: Sequence[int]) -> None:
+        """Remove rows and vectors; an item's parts go with it, and an item losing a part gets its fused
+        vector recomputed (or goes too, when it has no part left)."""
         with self.sessions.begin() as session:
-            items = session.scalars(select(Item).where(Item.id.in_(item_ids))).all()
+            items, losing = parts.removal(session, item_ids)
             for modality in {item.modality for item in items}:
                 self.vectors(modality).remove(np.array([item.id for item in items if item.modality == modality]))
-            session.execute(delete(Duplicate).where(Duplicate.item_id.in_(item_ids)))
+            session.execute(delete(Duplicate).where(Duplicate.item_id.in_([item.id for item in items])))
             for item in items:
                 session.delete(item)
+        if losing:
+            parts.refresh(self, losing)
+
+    def write_item(self, change: parts.ItemWrite) -> int:
+        """An item made of parts, with its parts, in one transaction (see `parts.py`); returns its id."""
+        return parts.write_item(self, change)
+
+    def parts_of(self, item_ids: Iterable[int], embedded_only: bool = True) -> dict[int, list[Item]]:
+        return parts.parts_of(self, item_ids, embedded_only)
 
     def relabel(self, item_id: int, external_id: str | None, metadata: dict[str, Any] | None) -> None:
         """Give an item another external id and/or metadata (None: keep); its vector stays."""
@@ -279,10 +297,13 @@ class Store:
         with self.sessions() as session:
             return session.scalar(select(Item).where(Item.external_id == external_id))
 
-    def by_content(self, content_hash: str, modality: str) -> Item | None:
+    def by_content(self, content_hash: str, modality: str, single: bool = False) -> Item | None:
+        """The first embedded row with this content (with `single`, only a single-file item, not a part)."""
         query = select(Item).where(
             Item.content_hash == content_hash, Item.modality == modality, Item.status.in_(EMBEDDED)
         )
+        if single:
+            query = query.where(Item.parent_id.is_(None))
         with self.sessions() as session:
             return session.scalar(query.order_by(Item.id).limit(1))
 

@@ -1,0 +1,24 @@
+"""Schema 3: items.parent_id (an item made of several media: each part is a row naming its item).
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # A plain ADD COLUMN (no table rebuild): the keyword index's triggers on `items` stay as they are.
+    op.add_column("items", sa.Column("parent_id", sa.Integer(), nullable=True))
+    op.create_index("ix_items_parent_id", "items", ["parent_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_items_parent_id", "items")
+    op.drop_column("items", "parent_id")
