@@ -145,6 +145,10 @@ class Engine:
             raise NotFound(f"no {'indexed ' if indexed else ''}item with id {reference}")
         return item
 
+    def parts(self, item_id: int) -> list[Item]:
+        """The parts of an item with parts (an image, a caption, a sound), in the order they were added."""
+        return self.store.parts_of([item_id])[item_id]
+
     def failures(self, limit: int | None = None) -> list[Item]:
         """The files this store could not index, each with its reason (`error`); None: all of them."""
         return self.store.failures(limit)

@@ -29,6 +29,8 @@ from xmodal.api.waveform import remove_waveforms
 from xmodal.engine import Engine
 from xmodal.errors import validation_message
 from xmodal.search import Part, Query, display_path
+from xmodal.search.results import PartHit
+from xmodal.store.schema import ITEM
 
 router = APIRouter()
 ItemId = Annotated[int, PathParam(ge=0, le=2**63 - 1, description="an item's id")]
@@ -129,7 +131,9 @@ def _parts(options: SearchOptions, upload: Part | None) -> list[Part]:
 
 @router.get("/items/{item_id}", response_model=ItemResponse, responses=ERRORS, tags=["items"])
 def get_item(item_id: ItemId, request: Request) -> ItemResponse:
-    item = _engine(request).item(item_id)
+    engine = _engine(request)
+    item = engine.item(item_id)
+    parts = engine.parts(item.id) if item.modality == ITEM else None
     return ItemResponse(
         id=item.id,
         external_id=item.external_id,
@@ -141,6 +145,8 @@ def get_item(item_id: ItemId, request: Request) -> ItemResponse:
         error=item.error,
         size=item.size,
         mtime=item.mtime,
+        parent_id=item.parent_id,
+        parts=None if parts is None else [PartHit(p.id, p.modality, display_path(p.path), p.text) for p in parts],
     )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from xmodal.search.queries import QueryOptions, QueryPart
-from xmodal.search.results import Hit, SearchMode
+from xmodal.search.results import Hit, PartHit, SearchMode
 
 
 class SearchOptions(QueryOptions):
@@ -66,6 +66,8 @@ class ItemResponse(BaseModel):
     error: str | None
     size: int | None
     mtime: float | None
+    parent_id: int | None = Field(None, description="the item this row is a part of (items with parts)")
+    parts: list[PartHit] | None = Field(None, description="an item with parts (modality 'item'): its parts")
 
 
 class DeletedResponse(BaseModel):
