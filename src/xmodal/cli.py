@@ -487,3 +487,6 @@ from xmodal.training.commands import evaluate, train  # noqa: E402
 
 app.command("train")(train)
 app.command("eval")(evaluate)
+from xmodal.training.fusion_eval import evaluate_items  # noqa: E402
+
+app.command("eval-items")(evaluate_items)

@@ -8,13 +8,14 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import index_into, png
+from tests.api.conftest import KEY, index_into, png
 from tests.conftest import solid, tone
 from xmodal.api import create_app
 from xmodal.engine import Engine
 
 
 def served(tmp_path: Path, encoder, settings) -> TestClient:
+    settings = settings.with_overrides(api_key=KEY)
     solid(tmp_path / "kettle.png", (250, 10, 10))
     tone(tmp_path / "kettle.wav", 220)
     solid(tmp_path / "mug.png", (240, 20, 10))
@@ -54,3 +55,15 @@ def test_fusion_options_filters_and_item_parts(tmp_path, encoder, settings) -> N
         assert item["modality"] == "item" and sorted(p["modality"] for p in item["parts"]) == ["audio", "image", "text"]
         part = client.get(f"/items/{item['parts'][0]['id']}").json()
         assert part["parent_id"] == kettle["id"] and part["parts"] is None
+
+
+def test_deleting_an_item_deletes_its_parts_and_their_thumbnails(tmp_path, encoder, settings) -> None:
+    with served(tmp_path, encoder, settings) as client:
+        kettle = client.post("/search", json={"text": "red", "filters": {"has_part": "audio"}}).json()["results"][0]
+        picture = next(part["id"] for part in kettle["parts"] if part["modality"] == "image")
+        assert client.get(f"/items/{picture}/thumbnail").status_code == 200
+        assert client.delete(f"/items/{kettle['id']}", headers={"X-API-Key": KEY}).status_code == 200
+        assert all(client.get(f"/items/{part['id']}").status_code == 404 for part in kettle["parts"])
+        assert not list((settings.store / "thumbnails").glob(f"{picture}-*"))
+        left = client.post("/search", json={"text": "red"}).json()["results"]
+        assert "kettle" not in [hit["external_id"] for hit in left] and left

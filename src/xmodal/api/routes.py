@@ -159,11 +159,13 @@ def get_item(item_id: ItemId, request: Request) -> ItemResponse:
     summary="Remove an item (API key)",
 )
 def delete_item(item_id: ItemId, request: Request) -> DeletedResponse:
-    """Removes the item's row and vector (its file stays where it is)."""
+    """Removes the item's row and vector (its file stays where it is); an item with parts, its parts too."""
     engine = _engine(request)
+    parts = [part.id for part in engine.parts(item_id)]  # an item's parts go with it
     engine.delete(item_id)  # 404 for an unknown item, 409 while a job writes the store
-    remove_thumbnails(engine.directory, item_id)
-    remove_waveforms(engine.directory, item_id)
+    for gone in (item_id, *parts):
+        remove_thumbnails(engine.directory, gone)
+        remove_waveforms(engine.directory, gone)
     return DeletedResponse(deleted=item_id)
 
 

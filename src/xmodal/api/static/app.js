@@ -89,7 +89,9 @@ function buildRequest(offset) {
   if ($("path-prefix").value.trim()) filters.path_prefix = $("path-prefix").value.trim();
   const extensions = $("extensions").value.split(/[\s,]+/).filter(Boolean);
   if (extensions.length) filters.extension = extensions;
+  if ($("has-part").value) filters.has_part = [$("has-part").value];
   if (Object.keys(filters).length) options.filters = filters;
+  if ($("fusion").value !== "late") options.fusion = $("fusion").value;
   const parts = [];
   if (text) parts.push({ text, weight: 1 });
   if (state.like) parts.push({ item: state.like.id, weight: 1 });
@@ -184,7 +186,7 @@ function show(body, offset, seconds) {
     $("legend").hidden = true;
     return;
   }
-  const byKind = KINDS.filter((kind) => counts[kind]).map((kind) => countText(counts[kind], kind));
+  const byKind = [...KINDS, "item"].filter((kind) => counts[kind]).map((kind) => countText(counts[kind], kind));
   const more = $("more").hidden ? "" : " so far";
   setStatus(`${total} result${total === 1 ? "" : "s"}${more}${byKind.length > 1 ? `: ${byKind.join(", ")}` : ""} (${seconds.toFixed(2)} s)`);
   const share = WEAK_SHARE[state.mode] === 0.75 ? "3/4" : "half";
@@ -356,3 +358,6 @@ function start() {
 }
 
 start();
+
+// The kinds an item's parts may have, from the server's table of modalities.
+for (const kind of MODALITIES) $("has-part").append(new Option(kind.label, kind.name));

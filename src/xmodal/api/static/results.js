@@ -7,6 +7,7 @@ export const MODALITIES = JSON.parse(document.getElementById("modality-data").te
 export const KINDS = MODALITIES.map((m) => m.name);
 const capitalized = (word) => word.charAt(0).toUpperCase() + word.slice(1);
 export const KIND_NAMES = Object.fromEntries(MODALITIES.map((m) => [m.name, [m.label, m.plural, capitalized(m.plural)]]));
+KIND_NAMES.item = ["item", "items", "Items with parts"];  // several media as one item (a result with `parts`)
 
 // What `score` is in each search mode (the response's `mode`), and how to print it.
 export const SCORES = {
@@ -100,7 +101,7 @@ export function markWeak(container, mode) {
 // player for sounds, the score, and "More like this".
 export function card(result, mode, { onOpen, onMoreLike }) {
   const name = displayName(result);
-  const kind = KINDS.includes(result.modality) ? result.modality : "text";
+  const kind = result.parts ? "item" : KINDS.includes(result.modality) ? result.modality : "text";
   const item = document.createElement("li");
   item.className = `card ${kind}`;
   Object.assign(item.dataset, { id: String(result.id), kind, score: String(result.score) });
@@ -113,7 +114,9 @@ export function card(result, mode, { onOpen, onMoreLike }) {
   visual.className = "visual";
   open.append(visual);
   let player = null;
-  if (kind === "image") {
+  if (kind === "item") {
+    visual.append(partStrip(result));
+  } else if (kind === "image") {
     const image = document.createElement("img");
     image.src = `/items/${result.id}/thumbnail`;
     image.alt = "";
@@ -148,6 +151,7 @@ export function card(result, mode, { onOpen, onMoreLike }) {
   open.append(title);
   item.append(open);
   if (player) item.append(player);
+  if (kind === "item") item.append(...partPlayers(result, name));
   item.append(meta(result, kind, mode), moreLikeButton(name, () => onMoreLike(result)));
   // The whole card opens the preview on a click, except on its own controls.
   item.addEventListener("click", (event) => {
@@ -182,4 +186,41 @@ function moreLikeButton(name, action) {
   button.setAttribute("aria-label", `More like ${name}`);
   button.addEventListener("click", action);
   return button;
+}
+
+// An item's parts in its card: pictures as thumbnails, captions as text, sounds by name (their players
+// follow the card's button); the part that matched the query best is marked.
+function partStrip(result) {
+  const strip = document.createElement("span");
+  strip.className = "parts";
+  for (const part of result.parts) {
+    const cell = document.createElement("span");
+    cell.className = `part part-${part.modality}${part.id === result.best_part ? " best" : ""}`;
+    if (part.id === result.best_part) cell.title = "the best-matching part";
+    if (part.modality === "image") {
+      const image = document.createElement("img");
+      image.src = `/items/${part.id}/thumbnail`;
+      image.alt = "";
+      image.loading = "lazy";
+      cell.append(image);
+    } else if (part.modality === "text") {
+      const text = (part.text || "").trim();
+      cell.textContent = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+    } else {
+      cell.textContent = `♪ ${(part.path || "").split("/").pop()}`;
+    }
+    strip.append(cell);
+  }
+  return strip;
+}
+
+function partPlayers(result, name) {
+  return result.parts.filter((part) => part.modality === "audio").map((part) => {
+    const player = document.createElement("audio");
+    player.controls = true;
+    player.preload = "none";
+    player.src = `/items/${part.id}/media`;
+    player.setAttribute("aria-label", `Play the sound of ${name}`);
+    return player;
+  });
 }
