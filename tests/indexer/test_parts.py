@@ -207,3 +207,24 @@ def test_a_crash_during_a_caption_change_repairs_to_a_consistent_item(tmp_path, 
     assert sorted((p.modality, p.text) for p in parts) == [("image", None), ("text", "A low hum.")]
     assert np.allclose(repaired.vectors(ITEM).vector(item.id), fused_of_parts(repaired, parts), atol=1e-6)
     assert repaired.verify() == []
+
+
+def test_lost_vectors_come_back_for_parts_and_their_item(stems, store, encoder, settings) -> None:
+    import shutil
+
+    from xmodal.indexer.restore import restore_lost
+
+    run(store, encoder, settings, stems, pair=True)
+    store.close()
+    shutil.rmtree(settings.store / "vectors")  # every vector lost: rows are kept, waiting to be re-embedded
+    store = Store.open(settings.store, encoder.info.identity(), writable=True)
+    dog = store.by_external_id(str(stems / "dog"))
+    assert dog.status == "lost" and {p.status for p in store.parts_of([dog.id], embedded_only=False)[dog.id]} == {
+        "lost"
+    }
+    report = restore_lost(store, encoder, settings)
+    assert not report.kept and ITEM not in report.restored
+    dog, parts = item_of(store, str(stems / "dog"))
+    assert dog.status == "indexed" and len(parts) == 3 and store.verify() == []
+    assert np.allclose(store.vectors(ITEM).vector(dog.id), fused_of_parts(store, parts), atol=1e-6)
+    store.close()
