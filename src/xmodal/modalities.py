@@ -76,6 +76,9 @@ class Modality:
     sniff: Callable[[bytes], bool] | None = None  # recognise the bytes alone; None: never guessed
     mime_prefixes: tuple[str, ...] = ()  # upload content types that mean it; none: not a query upload
     encoder_method: str = ""  # the Encoder method that embeds a batch of it
+    # a file of this kind and a piece name ("frame 3", "soundtrack") -> that piece's decoded media, for
+    # files indexed as items made of pieces of them (videos); raises MediaError or OSError
+    load_piece: Callable[[MediaSource, str, Limits], Any] | None = None
 
     @property
     def uploadable(self) -> bool:

@@ -227,4 +227,25 @@ def test_lost_vectors_come_back_for_parts_and_their_item(stems, store, encoder, 
     dog, parts = item_of(store, str(stems / "dog"))
     assert dog.status == "indexed" and len(parts) == 3 and store.verify() == []
     assert np.allclose(store.vectors(ITEM).vector(dog.id), fused_of_parts(store, parts), atol=1e-6)
+
+
+def test_items_with_parts_on_every_database(tmp_path, database_url, encoder, settings) -> None:
+    from xmodal.search import Part, Query, Searcher
+    from xmodal.store.filters import Filters
+
+    store = Store.open(tmp_path / "db-store", encoder.info.identity(), writable=True, database_url=database_url)
+    solid(tmp_path / "a.png", (250, 10, 10))
+    tone(tmp_path / "a.wav", 220)
+    solid(tmp_path / "b.png", (10, 10, 250))
+    line = {"id": "p1", "image": "a.png", "audio": "a.wav", "text": "A red thing."}
+    other = {"id": "p2", "image": "b.png", "text": "A blue thing."}
+    run(store, encoder, settings, manifest(tmp_path, line, other))
+    encoder.calls.clear()
+    run(store, encoder, settings, manifest(tmp_path, {**line, "text": "A low thing."}, other))
+    assert encoder.calls == [("text", 1)]
+    store.save()
+    hits = Searcher(store, encoder).search(Query([Part(text="thing")], filters=Filters(has_part=["audio"]))).hits
+    assert [hit.external_id for hit in hits] == ["p1"]
+    store.remove([store.by_external_id("p1").id])
+    assert store.verify() == [] and store.counts()[ITEM] == {"indexed": 1}
     store.close()

@@ -164,14 +164,17 @@ class Commit:
                 embedded = self._part_vectors.pop(part.task.key)
                 vector, text = embedded.vector, embedded.text
             if vector is not None:
-                row = Item(modality=part.source.modality, path=part.source.path, text=text, size=part.size)
-                row.content_hash, row.mtime = part.content_hash, part.mtime
+                source = part.source
+                row = Item(modality=source.modality, path=None if source.piece else source.path, text=text)
+                row.content_hash, row.size, row.mtime = part.content_hash, part.size, part.mtime
+                row.piece = source.piece
                 new.append((row, vector))
         if not new and not change.kept:
             self._fail(Failed(change.item.label, "none of its parts could be embedded"))
             return
         item = change.item
         write = ItemWrite(item.external_id, item.metadata, change.parent_id, change.kept, change.removed, new)
+        write.file, write.file_hash = change.file, change.file_hash
         self.store.write_item(write)
         self.summary.indexed += 1
         self.on_item(item.label)

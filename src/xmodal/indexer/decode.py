@@ -42,9 +42,15 @@ def hash_source(source: Source) -> Hashed:
     try:
         with open_source(source.path) as handle:
             stat = os.fstat(handle.fileno())
-            return Hashed(source, file_hash(handle), stat.st_size, stat.st_mtime)
+            digest = file_hash(handle)
+            return Hashed(source, piece_hash(digest, source.piece), stat.st_size, stat.st_mtime)
     except OSError as error:
         return Hashed(source, "", error=f"cannot read: {error.strerror or error}")
+
+
+def piece_hash(file_digest: str, piece: str | None) -> str:
+    """A piece's content hash: its file's, with the piece's name (the whole file: the file's own)."""
+    return file_digest if piece is None else hashlib.sha256(f"{file_digest}:{piece}".encode()).hexdigest()
 
 
 def decode(source: Source, limits: Limits) -> tuple[object, str | None]:
@@ -53,11 +59,20 @@ def decode(source: Source, limits: Limits) -> tuple[object, str | None]:
         return source.text, None
     try:
         with open_source(source.path) as handle:
+            if source.piece is not None:
+                return _load_piece(source, handle, limits), None
             return modalities.get(source.modality).load(handle, limits), None
     except MediaError as error:
         return None, str(error)
     except OSError as error:
         return None, f"cannot read: {error.strerror or error}"
+
+
+def _load_piece(source: Source, handle: BinaryIO, limits: Limits) -> object:
+    container = modalities.for_path(source.path)  # type: ignore[arg-type]
+    if container is None or container.load_piece is None:
+        raise MediaError(f"xmodal reads no pieces of this kind of file (asked for {source.piece!r})")
+    return container.load_piece(handle, source.piece, limits)  # type: ignore[arg-type]
 
 
 def open_source(path: str) -> BinaryIO:

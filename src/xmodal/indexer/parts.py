@@ -5,6 +5,13 @@ content hash: a match is kept (its vector too, even at a new path), a stored par
 removed, and a given part the item lacks is new. A file part whose path, size and mtime match a stored
 part of the item is not read. A new part whose content the store already holds gets a copy of that
 vector instead of a second embedding. So changing only a caption embeds only the caption.
+
+An item may also come from one file whose pieces are its parts (a video: frames and a soundtrack):
+`ItemSource(external_id, parts=(Source("image", path, piece="frame 0"), ..., Source("audio", path,
+piece="soundtrack")), path=path)`. The item's row keeps the file's path, size, mtime and hash; an
+unchanged file (same stat, same pieces asked for) is not read; a piece's hash is the file's hash with
+the piece's name, so a changed file embeds every piece again. Pieces are decoded by `load_piece` of
+the file's modality (`modalities.for_path`); their rows have no path of their own.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from xmodal.indexer.decode import hash_source
+from xmodal.indexer.decode import hash_source, piece_hash
 from xmodal.indexer.embed import EmbedTask
 from xmodal.indexer.plan import Failed, Unchanged
 from xmodal.indexer.sources import ItemSource, Source
@@ -53,6 +60,8 @@ class ItemChange:
     removed: list[int] = field(default_factory=list)
     new: list[NewPart] = field(default_factory=list)
     replaced: int | None = None  # a single-file item that had this external id
+    file: KeptPart | None = None  # the file the whole item comes from (a video): path, size, mtime
+    file_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,10 +94,13 @@ class PartsPlan:
         replaced = stored.id if stored is not None and stored.modality != ITEM else None
         parent = stored if replaced is None else None
         parts = self.store.parts_of([parent.id])[parent.id] if parent is not None else []
+        file = self._file(item, parent, parts) if item.path is not None else None
+        if isinstance(file, (Failed, Unchanged)):
+            return [file]
         decisions: list[object] = []
         given: list[_Given] = []
         for source in item.parts:
-            found = self._given(source, parts)
+            found = self._given(source, parts, file[1] if file is not None else None)
             if isinstance(found, str):
                 decisions.append(PartFailed(source.label, found))
             else:
@@ -97,20 +109,63 @@ class PartsPlan:
             return decisions + [Failed(item.label, "none of its parts could be read")]
         change = self._match(item, parent, parts, given)
         change.replaced = replaced
+        if file is not None:
+            change.file, change.file_hash = file
+            at_path = self.store.by_path(file[0].path)  # type: ignore[arg-type]
+            if at_path is not None and (parent is None or at_path.id != parent.id):
+                change.removed.append(at_path.id)  # the file was indexed otherwise before
         if isinstance(change, ItemChange) and self._same(change, parent):
             return decisions + [Unchanged(item.label)]
         return decisions + [change]
 
-    def _given(self, source: Source, parts: list[Item]) -> _Given | str:
-        """The part with its content hash (read only when the stored part's stat differs), or why not."""
+    def _file(
+        self, item: ItemSource, parent: Item | None, parts: list[Item]
+    ) -> tuple[KeptPart, str] | Failed | Unchanged:
+        """The item's own file (a video): Unchanged when its path, size and mtime match the stored item
+        and the same pieces are asked for (nothing is read), else its stat and content hash."""
+        problem = self._claim(item.path)  # type: ignore[arg-type]
+        if problem is not None:
+            return Failed(item.label, problem)
+        try:
+            stat = os.stat(item.path)  # type: ignore[arg-type]
+        except OSError as error:
+            return Failed(item.label, f"cannot read: {error.strerror or error}")
+        if (
+            parent is not None
+            and (parent.path, parent.size, parent.mtime) == (item.path, stat.st_size, stat.st_mtime)
+            and parent.status in EMBEDDED
+            and (parent.meta or {}) == item.metadata
+            and sorted((p.modality, p.piece or "") for p in parts)
+            == sorted((s.modality, s.piece or "") for s in item.parts)
+        ):
+            return Unchanged(item.label)
+        hashed = hash_source(Source(modality=ITEM, path=item.path))
+        if hashed.error is not None:
+            return Failed(item.label, hashed.error)
+        return KeptPart(0, item.path, hashed.size, hashed.mtime), hashed.content_hash
+
+    def _claim(self, path: str) -> str | None:
+        """Why this job cannot give the file to an item (None: it can, and now has)."""
+        if path in self.single_paths:
+            return "this job indexes the file as an item of its own too: give it once"
+        if path in self.seen_paths:
+            return "this job gives the file to another item already: a file is a part of one item"
+        self.seen_paths.add(path)
+        return None
+
+    def _given(self, source: Source, parts: list[Item], file_hash: str | None) -> _Given | str:
+        """The part with its content hash (read only when the stored part's stat differs), or why not.
+        A piece of the item's file takes its hash from the file's."""
         if source.modality not in self.modalities:
             return self.refusal(source.modality)
+        if source.piece is not None:
+            if file_hash is None:
+                return "a piece of a file is a part only of an item made from that file (ItemSource.path)"
+            return _Given(source, piece_hash(file_hash, source.piece), None, None)
         if source.path is not None:
-            if source.path in self.single_paths:
-                return "this job indexes the file as an item of its own too: give it once"
-            if source.path in self.seen_paths:
-                return "this job gives the file to another item already: a file is a part of one item"
-            self.seen_paths.add(source.path)
+            problem = self._claim(source.path)
+            if problem is not None:
+                return problem
             try:
                 stat = os.stat(source.path)
             except OSError as error:
@@ -131,7 +186,8 @@ class PartsPlan:
             twin = next((row for row in unmatched if (row.modality, row.content_hash) == key), None)
             if twin is not None:
                 unmatched.remove(twin)
-                change.kept.append(KeptPart(twin.id, part.source.path, part.size, part.mtime))
+                path = None if part.source.piece is not None else part.source.path
+                change.kept.append(KeptPart(twin.id, path, part.size, part.mtime))
             else:
                 self._add(change, part)
         change.removed = [row.id for row in unmatched]
@@ -141,7 +197,7 @@ class PartsPlan:
         """A part the item lacks: adopt a single-file item at its path with the same content, else replace
         whatever row holds the path, and copy the vector of the same content or embed it."""
         source = part.source
-        at_path = self.store.by_path(source.path) if source.path is not None else None
+        at_path = self.store.by_path(source.path) if source.path is not None and source.piece is None else None
         if at_path is not None and at_path.parent_id is None and at_path.status in EMBEDDED:
             if at_path.content_hash == part.content_hash and at_path.modality == source.modality:
                 change.kept.append(KeptPart(at_path.id, source.path, part.size, part.mtime))
@@ -163,5 +219,9 @@ class PartsPlan:
             return False
         if parent.status not in EMBEDDED or (parent.meta or {}) != change.item.metadata:
             return False
+        if change.file is not None and (parent.path, parent.size, parent.mtime) != (
+            change.file.path, change.file.size, change.file.mtime
+        ):
+            return False  # a touched file: same pieces, new stat to record
         stored = {part.id: (part.path, part.size, part.mtime) for part in self.store.parts_of([parent.id])[parent.id]}
         return all(stored.get(kept.item_id) == (kept.path, kept.size, kept.mtime) for kept in change.kept)

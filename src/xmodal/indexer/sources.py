@@ -24,9 +24,14 @@ class Source:
     text: str | None = None
     external_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # A piece of the file at `path` ("frame 3", "soundtrack"), read by `load_piece` of the file's
+    # modality (modalities.for_path); only as a part of an ItemSource whose `path` is that file.
+    piece: str | None = None
 
     @property
     def label(self) -> str:
+        if self.piece is not None:
+            return f"{self.path} ({self.piece})"
         return self.path or f"text {self.external_id or self.text[:40]!r}"  # type: ignore[index]
 
 
@@ -40,6 +45,9 @@ class ItemSource:
     parts: tuple[Source, ...]
     metadata: dict[str, Any] = field(default_factory=dict)
     where: str = ""  # the manifest line or the stem, for messages
+    # The one file the whole item comes from (a video), its parts being pieces of it: the item's row
+    # keeps its path, size, mtime and hash, and an unchanged file is not read again.
+    path: str | None = None
 
     @property
     def label(self) -> str:

@@ -42,6 +42,8 @@ class ItemWrite:
     kept: list[KeptPart] = field(default_factory=list)
     removed: list[int] = field(default_factory=list)
     new: list[tuple[Item, np.ndarray]] = field(default_factory=list)
+    file: KeptPart | None = None  # the file the whole item comes from (a video; `item_id` unused)
+    file_hash: str | None = None
 
 
 def write_item(store: Store, change: ItemWrite) -> int:
@@ -55,6 +57,9 @@ def write_item(store: Store, change: ItemWrite) -> int:
             session.flush()
         parent.meta, parent.status = change.metadata, PENDING  # searchable again at the save with its vector
         losing = _delete_rows(store, session, change.removed) - {parent.id}
+        if change.file is not None:
+            parent.path, parent.size, parent.mtime = change.file.path, change.file.size, change.file.mtime
+            parent.content_hash = change.file_hash
         for kept in change.kept:
             values = dict(path=kept.path, size=kept.size, mtime=kept.mtime, parent_id=parent.id, meta=change.metadata)
             session.execute(update(Item).where(Item.id == kept.item_id).values(**values))

@@ -65,6 +65,9 @@ class Item(Base):
     # The item this row is a part of (an ITEM row); None for a single-file item and for ITEM rows. No
     # database-level foreign key: the store removes parts with their item itself (store/parts.py).
     parent_id: Mapped[int | None] = mapped_column(Integer, index=True, default=None)
+    # A part that is a piece of its item's file rather than a file of its own (a video's "frame 3" or
+    # "soundtrack"): its path is None and the item's row holds the file's path, size and mtime.
+    piece: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class Duplicate(Base):
