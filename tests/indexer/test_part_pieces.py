@@ -72,3 +72,19 @@ def test_a_bad_piece_fails_alone_and_a_vanished_file_is_pruned(tmp_path, store, 
     (tmp_path / "short.strip").unlink()
     assert IndexJob(store, encoder, settings).run([], prune_under=[tmp_path]).pruned == 1
     assert store.by_external_id("short") is None and store.verify() == [] and len(store.vectors("audio")) == 0
+
+
+def test_lost_pieces_are_re_embedded_from_their_items_file(tmp_path, store, encoder, settings) -> None:
+    import shutil
+
+    from xmodal.indexer.restore import restore_lost
+    from xmodal.store import Store
+
+    IndexJob(store, encoder, settings).run([film(tmp_path / "film.strip", "red", "blue", "low")])
+    store.close()
+    shutil.rmtree(settings.store / "vectors")
+    store = Store.open(settings.store, encoder.info.identity(), writable=True)
+    assert not restore_lost(store, encoder, settings).kept
+    item, parts = item_of(store, "film")
+    assert item.status == "indexed" and len(parts) == 3 and store.verify() == []
+    store.close()

@@ -42,7 +42,7 @@ class Restored:
 def restore_lost(store: Store, encoder: Encoder, settings: Settings) -> Restored:
     """Re-embed every LOST row that can be, keeping its id; saves the store."""
     report = Restored()
-    tasks = [task for row in store.lost() if (task := _task(row, encoder, report)) is not None]
+    tasks = [task for row in store.lost() if (task := _task(row, encoder, report, store)) is not None]
     limits = Limits.for_indexing(settings, encoder.image_input_side)
     runner = local_runner(encoder, limits, settings.batch_size, settings.workers)
     try:
@@ -62,18 +62,23 @@ def restore_lost(store: Store, encoder: Encoder, settings: Settings) -> Restored
     return report
 
 
-def _task(row: Item, encoder: Encoder, report: Restored) -> EmbedTask | None:
-    """What to embed for a lost row: its stored text, or its file while it holds the indexed content."""
-    where = row.path or f"text item {row.id}"
+def _task(row: Item, encoder: Encoder, report: Restored, store: Store) -> EmbedTask | None:
+    """What to embed for a lost row: its stored text, or its file while it holds the indexed content
+    (for a piece of an item's file, a video's frame: that file)."""
+    path = row.path
+    if row.piece is not None and row.parent_id is not None:
+        item = store.get([row.parent_id]).get(row.parent_id)
+        path = item.path if item is not None else None
+    where = path or f"text item {row.id}"
     if row.modality not in encoder.info.modalities:
         report.kept.append((row.id, where, encoder.refusal(row.modality)))
         return None
     if row.modality == "text" and row.text is not None:  # what was embedded is in the row itself
         return EmbedTask(row.id, Source("text", text=row.text))
-    if row.path is None:
+    if path is None:
         report.kept.append((row.id, where, "it has neither a file nor a stored text"))
         return None
-    source = Source(row.modality, row.path)
+    source = Source(row.modality, path, piece=row.piece)
     hashed = hash_source(source)
     if hashed.error is not None:
         report.kept.append((row.id, where, hashed.error))
