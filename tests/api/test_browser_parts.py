@@ -49,6 +49,13 @@ def test_item_cards_show_every_part_and_the_has_part_filter(browser, parts_url: 
         assert page.locator("#results .card.item .part.best").count() == 2  # one per item
         page.wait_for_function("() => document.querySelector('#results .card.item img').naturalWidth > 0")
         shoot(page, screenshots, "items-with-parts")
+        kettle.locator(".open").click()
+        dialog = page.locator("#preview")
+        dialog.wait_for(state="visible")
+        assert dialog.locator(".preview-image img").count() == 1 and dialog.locator(".preview-audio audio").count() == 1
+        assert dialog.locator(".full-text").inner_text() == "A red kettle, humming low."
+        shoot(page, screenshots, "item-preview")
+        page.keyboard.press("Escape")
         page.locator("summary").get_by_text("More options").click()
         page.select_option("#has-part", "audio")
         search(page, "red")

@@ -98,7 +98,10 @@ function show() {
 function media(result, name) {
   const box = document.createElement("div");
   box.className = `preview-${result.modality}`;
-  if (result.modality === "image") {
+  if (result.parts) {  // an item with parts: each part as it would be shown alone, the best first
+    const ordered = [...result.parts].sort((a, b) => (b.id === result.best_part) - (a.id === result.best_part));
+    for (const part of ordered) box.append(media({ ...part, parts: null }, `${name}, ${KIND_NAMES[part.modality]?.[0] || part.modality}`));
+  } else if (result.modality === "image") {
     const image = document.createElement("img");
     image.src = `/items/${result.id}/media`;
     image.alt = name;
@@ -138,6 +141,7 @@ function details(result) {
   const rows = [["Kind", KIND_NAMES[result.modality]?.[0] || result.modality], ["Score", scoreText(result.score, view.mode)]];
   if (result.path) rows.push(["Path", result.path]);
   if (result.external_id) rows.push(["Id", result.external_id]);
+  if (result.parts) rows.push(["Parts", result.parts.map((part) => KIND_NAMES[part.modality]?.[0] || part.modality).join(", ")]);
   for (const [key, value] of Object.entries(result.metadata || {})) rows.push([key, typeof value === "string" ? value : JSON.stringify(value)]);
   return rows.flatMap(([term, value]) => detailRow(term, value));
 }
