@@ -197,7 +197,9 @@ class Engine:
         progress = JobProgress()
         check_paths(paths)
         found = []
-        for source in admitted(collect_sources(list(paths), skip=[self.directory], pair_by_stem=pair_by_stem), admit):
+        limits = modalities.Limits.for_indexing(settings)
+        sources = collect_sources(list(paths), skip=[self.directory], pair_by_stem=pair_by_stem, limits=limits)
+        for source in admitted(sources, admit):
             found.append(source)
             if not isinstance(source, Skipped):
                 progress.found += 1

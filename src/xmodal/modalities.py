@@ -126,19 +126,29 @@ def _load_audio(source: MediaSource, limits: Limits) -> Any:
     return load_audio(source, limits.max_audio_seconds)
 
 
-def load_video(source: MediaSource, limits: Limits) -> Any:
-    """Frames and soundtrack (`xmodal.encoders.video.Video`); not a modality of its own: a video is an item
-    whose parts are its frames (images) and its soundtrack (audio)."""
-    from xmodal.encoders.video import VideoCaps, load_video
+def video_caps(limits: Limits) -> Any:
+    from xmodal.encoders.video import VideoCaps
 
-    caps = VideoCaps(
+    return VideoCaps(
         limits.video_frames,
         limits.max_video_seconds,
         limits.max_video_pixels,
         limits.max_image_side,
         limits.max_audio_seconds,
     )
-    return load_video(source, caps)
+
+
+def load_video(source: MediaSource, limits: Limits) -> Any:
+    """Frames and soundtrack (`xmodal.encoders.video.Video`)."""
+    from xmodal.encoders.video import load_video
+
+    return load_video(source, video_caps(limits))
+
+
+def _load_video_piece(source: MediaSource, piece: str, limits: Limits) -> Any:
+    from xmodal.encoders.video import load_video_piece
+
+    return load_video_piece(source, piece, video_caps(limits))
 
 
 def _audio_seconds(source: MediaSource) -> float | None:
@@ -203,6 +213,18 @@ AUDIO = Modality(
     ("audio/",),
     "_encode_audio",
 )
+# A video is not embedded itself: it is indexed as an item whose parts are pieces of it, frames (images)
+# and its soundtrack (audio), each read by `load_piece` (xmodal.indexer.video makes the item).
+VIDEO = Modality(
+    "video",
+    "video",
+    "videos",
+    frozenset({".mp4", ".mov", ".mkv", ".webm"}),
+    "MP4, QuickTime, Matroska, WebM",
+    load_video,
+    load_piece=_load_video_piece,
+)
+CONTAINERS: tuple[Modality, ...] = (VIDEO,)  # files made of pieces of other modalities
 REGISTRY: dict[str, Modality] = {modality.name: modality for modality in (IMAGE, AUDIO, TEXT)}
 NAMES: tuple[str, ...] = tuple(REGISTRY)  # in this order wherever all are listed (the UI's sections too)
 
@@ -215,9 +237,11 @@ def get(name: str) -> Modality:
 
 
 def for_path(path: PurePath | str) -> Modality | None:
-    """By file extension (any case); None for a file xmodal does not read."""
+    """By file extension (any case), a container (a video: `load_piece` set) too; None for a file xmodal
+    does not read."""
     suffix = PurePath(path).suffix.lower()
-    return next((modality for modality in REGISTRY.values() if suffix in modality.extensions), None)
+    kinds = (*REGISTRY.values(), *CONTAINERS)
+    return next((modality for modality in kinds if suffix in modality.extensions), None)
 
 
 def sniff(data: bytes) -> Modality | None:

@@ -8,6 +8,7 @@ ground, where a file may be swapped for a link to /etc/shadow after it was index
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import mimetypes
 import os
@@ -19,11 +20,14 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from xmodal import modalities
 from xmodal.api.schemas import ErrorResponse
 from xmodal.encoders import MediaError, load_image
 from xmodal.files import UnsafeFile, atomic_write, open_without_links
+from xmodal.modalities import Limits
 from xmodal.search import display_path
 from xmodal.store import Item
+from xmodal.store.schema import ITEM
 
 router = APIRouter(tags=["media"])
 ItemId = Annotated[int, PathParam(ge=0, le=2**63 - 1, description="an item's id")]
@@ -36,6 +40,10 @@ EXTRA_TYPES = {
     ".aif": "audio/aiff",
     ".aiff": "audio/aiff",
     ".md": "text/markdown",
+    ".mp4": "video/mp4",  # a video item's file is its clip
+    ".mov": "video/quicktime",
+    ".mkv": "video/x-matroska",
+    ".webm": "video/webm",
 }
 ERRORS = {code: {"model": ErrorResponse} for code in (404, 409, 422)}
 
@@ -125,17 +133,29 @@ def item_media(
     summary="A JPEG thumbnail of an image item",
 )
 async def item_thumbnail(item_id: ItemId, request: Request) -> Response:
-    item = registered_item(request, item_id)
-    if item.modality != "image":
-        raise HTTPException(404, f"item {item_id} is {item.modality}; only images have thumbnails")
-    descriptor, info = await run_in_threadpool(open_registered, item)
+    from xmodal.encoders.video import frame_number  # PyAV loads with the first thumbnail, not with the app
+
+    engine, settings = request.app.state.engine, request.app.state.settings
+    item = engine.item(item_id, indexed=True)  # NotFound: 404
+    frame = frame_number(item.piece) if item.modality == "image" and item.parent_id is not None else None
+    shown = engine.item(item.parent_id, indexed=True) if frame is not None else item  # a frame: its video's file
+    if shown.path is None:
+        registered_item(request, item_id)  # the 404 saying why
+    video = shown.modality == ITEM and modalities.for_path(shown.path) is modalities.VIDEO  # type: ignore[arg-type]
+    if item.modality != "image" and not video:
+        raise HTTPException(404, f"item {item_id} is {item.modality}; only images and videos have thumbnails")
+    if video and frame is None:  # a video's poster: the frame in its middle (a first frame is often black)
+        frame = (settings.video_frames // 2 + 1, settings.video_frames)
+    descriptor, info = await run_in_threadpool(open_registered, shown)
     headers = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
     try:
-        cache = thumbnail_path(request.app.state.engine.directory, item, info)
+        cache = thumbnail_path(engine.directory, item, info)
         if not cache.exists():
-            limit = request.app.state.settings.max_image_pixels
             try:
-                data = await run_in_threadpool(thumbnail_bytes, descriptor, limit)
+                if frame is not None:
+                    data = await run_in_threadpool(frame_bytes, descriptor, Limits.for_indexing(settings), frame)
+                else:
+                    data = await run_in_threadpool(thumbnail_bytes, descriptor, settings.max_image_pixels)
             except MediaError as error:
                 raise HTTPException(422, f"cannot make a thumbnail of item {item_id}: {error}") from None
             try:
@@ -165,6 +185,20 @@ def remove_thumbnails(store_directory: Path, item_id: int) -> None:
 def thumbnail_bytes(descriptor: int, max_pixels: int) -> bytes:
     with os.fdopen(descriptor, "rb", closefd=False) as handle:
         image = load_image(handle, max_pixels, max_side=THUMBNAIL_SIDE)  # JPEGs decode at reduced scale: fast
+    return _jpeg(image)
+
+
+def frame_bytes(descriptor: int, limits: Limits, frame: tuple[int, int]) -> bytes:
+    """Frame `number` of `count` of a video, as the video's frame parts are read."""
+    from xmodal.encoders.video import load_video_frame
+
+    number, count = frame
+    caps = dataclasses.replace(modalities.video_caps(limits), frames=count, side=THUMBNAIL_SIDE)
+    with os.fdopen(descriptor, "rb", closefd=False) as handle:
+        return _jpeg(load_video_frame(handle, caps, number - 1)[1])
+
+
+def _jpeg(image) -> bytes:  # noqa: ANN001 - a PIL image
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=85, optimize=True)
     return buffer.getvalue()

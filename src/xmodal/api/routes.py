@@ -146,7 +146,9 @@ def get_item(item_id: ItemId, request: Request) -> ItemResponse:
         size=item.size,
         mtime=item.mtime,
         parent_id=item.parent_id,
-        parts=None if parts is None else [PartHit(p.id, p.modality, display_path(p.path), p.text) for p in parts],
+        parts=None
+        if parts is None
+        else [PartHit(p.id, p.modality, display_path(p.path), p.text, piece=p.piece) for p in parts],
     )
 
 

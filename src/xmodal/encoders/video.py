@@ -11,6 +11,8 @@ playlist demuxer (HLS, concat) that opens other files named inside the "video".
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
@@ -27,6 +29,8 @@ from xmodal.encoders.resample import MAX_RATE, MIN_RATE
 # The demuxer each extension names is tried first, then the other (a .mov that is really Matroska).
 DEMUXERS = {".mp4": "mov", ".mov": "mov", ".mkv": "matroska", ".webm": "matroska"}
 FORMATS = "MP4/QuickTime or Matroska/WebM"
+SOUNDTRACK = "soundtrack"  # the name of a video's soundtrack part; its frames are "frame N/COUNT"
+_FRAME = re.compile(r"frame (\d+)/(\d+)")
 FORWARD_PACKETS = 120  # packets decoded past a seek to reach a frame's time (a long GOP), at most
 SCAN_PACKETS = 20_000  # a video without a duration is read from the start: this many packets at most
 AUDIO_PACKETS_PER_SECOND = 200  # real codecs need ~50 (AAC at 48 kHz: 47); beyond is a broken stream
@@ -65,6 +69,28 @@ def load_video(source: Source, caps: VideoCaps) -> Video:
     return Video(tuple(frames), tuple(times), audio, duration)
 
 
+@dataclass(frozen=True)
+class VideoLayout:
+    """What a video's header says it holds, read without decoding: the parts it will give."""
+
+    frames: int  # frames to sample (fewer than asked when the video has fewer)
+    soundtrack: bool
+    seconds: float | None  # None: the header does not say
+
+
+def probe_video(source: Source, caps: VideoCaps) -> VideoLayout:
+    """The header's claims, checked against the caps like `load_video` checks them (MediaError if not)."""
+    with _opened(source) as handle, _open_container(handle) as container, _decoding():
+        stream = _video_stream(container, caps.pixels)
+        duration = _checked_duration(container, stream, caps.seconds)
+        soundtrack = bool(container.streams.audio) and container.streams.audio[0].codec_context.sample_rate > 0
+        frames = caps.frames
+        rate = stream.average_rate or stream.guessed_rate
+        if duration is not None and rate:
+            frames = max(1, min(frames, int(duration * float(rate))))
+        return VideoLayout(frames, soundtrack, duration)
+
+
 def load_video_frame(source: Source, caps: VideoCaps, index: int) -> tuple[float, Image.Image]:
     """Frame `index` of the `caps.frames` that `load_video` samples (time, picture), decoded alone: a
     video's frames can be read as separate parts, each costing one seek."""
@@ -88,6 +114,30 @@ def load_soundtrack(source: Source, caps: VideoCaps) -> Audio:
     if audio is None:
         raise MediaError("video has no soundtrack")
     return audio
+
+
+def load_video_piece(source: Source, piece: str, caps: VideoCaps) -> object:
+    """A part of a video by name: "frame N/COUNT" (the frame of span N of COUNT, as `load_video_frame`) or
+    "soundtrack"."""
+    if piece == SOUNDTRACK:
+        return load_soundtrack(source, caps)
+    frame = frame_number(piece)
+    if frame is None:
+        raise MediaError(f"not a part of a video: {piece!r} (expected 'frame N/COUNT' or {SOUNDTRACK!r})")
+    number, count = frame
+    return load_video_frame(source, dataclasses.replace(caps, frames=count), number - 1)[1]
+
+
+def frame_name(number: int, count: int) -> str:
+    return f"frame {number}/{count}"
+
+
+def frame_number(piece: str | None) -> tuple[int, int] | None:
+    """(number, count) of a frame's name ("frame 3/8": the 3rd of 8 spans); None for anything else."""
+    found = _FRAME.fullmatch(piece or "")
+    if found is None or not 1 <= int(found[1]) <= int(found[2]) <= 1000:
+        return None
+    return int(found[1]), int(found[2])
 
 
 @contextmanager

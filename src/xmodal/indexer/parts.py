@@ -16,6 +16,7 @@ the file's modality (`modalities.for_path`); their rows have no path of their ow
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from typing import Callable
@@ -90,6 +91,8 @@ class PartsPlan:
 
     def decide(self, item: ItemSource) -> list[object]:
         """Failed parts (recorded, the rest of the item goes on), then Unchanged or an ItemChange."""
+        kept = tuple(part for part in item.parts if part.piece is None or part.modality in self.modalities)
+        item = dataclasses.replace(item, parts=kept)  # a video's soundtrack under an image-text model: no failure
         stored = self.store.by_external_id(item.external_id)
         replaced = stored.id if stored is not None and stored.modality != ITEM else None
         parent = stored if replaced is None else None

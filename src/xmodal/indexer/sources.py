@@ -7,12 +7,17 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from xmodal import modalities
+from xmodal.config import Settings
 from xmodal.errors import NotFound
 from xmodal.files import open_regular
+from xmodal.modalities import Limits
 from xmodal.store.layout import is_store_directory
+
+if TYPE_CHECKING:
+    from xmodal.indexer.video import VideoParts
 
 LINK_OUT = "a symbolic link to a file outside the folders being indexed"
 
@@ -76,24 +81,31 @@ def check_paths(paths: Sequence[Path]) -> None:
 
 
 def collect_sources(
-    paths: list[Path], skip: Sequence[Path] = (), pair_by_stem: bool = False
+    paths: list[Path], skip: Sequence[Path] = (), pair_by_stem: bool = False, limits: Limits | None = None
 ) -> Iterator[Source | ItemSource | SourceProblem | Skipped]:
     """Yield sources in a stable order; problems (missing paths, bad manifest lines) are yielded, not
     raised. Folders in `skip` (the job's own store) and any xmodal store found are never walked, and a
     link found in a walk that leads out of the folders given is noted, not followed. With `pair_by_stem`,
-    files of one folder sharing a stem (dog.png, dog.txt, dog.ogg) become one item with parts."""
+    files of one folder sharing a stem (dog.png, dog.txt, dog.ogg) become one item with parts. A video becomes
+    an item whose parts are frames and its soundtrack, as many as its header promises within `limits`."""
+    from xmodal.indexer.video import VideoParts  # it makes sources: imported here, not at the top
+
+    videos = VideoParts(limits or Limits.for_indexing(Settings()))
     own = {Path(folder).resolve() for folder in skip}
     folders = [root.resolve() for root in paths if root.is_dir()]
     for root in paths:
         if root.is_dir():
-            yield from _walk(root, own, folders, pair_by_stem)
+            yield from _walk(root, own, folders, pair_by_stem, videos)
         elif root.suffix.lower() == ".jsonl" and root.is_file():
-            yield from _read_manifest(root)
+            yield from _read_manifest(root, videos)
         elif root.is_file():
             modality = modalities.for_path(root)
-            if modality is None:
+            if modality is not None and modality.load_piece is not None:
+                yield videos.item(str(root.resolve()))
+            elif modality is None:
                 kinds = ", ".join(
-                    f"{kind.label} ({' '.join(sorted(kind.extensions))})" for kind in modalities.REGISTRY.values()
+                    f"{kind.label} ({' '.join(sorted(kind.extensions))})"
+                    for kind in (*modalities.REGISTRY.values(), *modalities.CONTAINERS)
                 )
                 yield SourceProblem(str(root), f"unsupported file type (expected {kinds}, or a .jsonl manifest)")
             else:
@@ -119,8 +131,8 @@ def admitted(
 
 
 def _walk(
-    root: Path, own: set[Path], folders: list[Path], pair_by_stem: bool
-) -> Iterator[Source | ItemSource | Skipped]:
+    root: Path, own: set[Path], folders: list[Path], pair_by_stem: bool, videos: VideoParts
+) -> Iterator[Source | ItemSource | SourceProblem | Skipped]:
     reason = _store_reason(root, own)
     if reason is not None:
         yield Skipped(str(root.resolve()), reason)
@@ -134,21 +146,25 @@ def _walk(
             else:
                 yield Skipped(str(Path(directory, name).resolve()), reason)
         subdirectories[:] = kept
-        found: list[Source | Skipped] = []
+        found: list[Source | ItemSource | SourceProblem | Skipped] = []
         for name in sorted(files):
             path = Path(directory, name)
             modality = modalities.for_path(path)
             if modality is None or name.startswith(".") or not path.is_file():  # no FIFOs, devices, dangling links
                 continue
             resolved = path.resolve()
-            if any(resolved.is_relative_to(folder) for folder in folders):
+            if any(resolved.is_relative_to(folder) for folder in folders) and modality.load_piece is not None:
+                found.append(videos.item(str(resolved)))  # a video: an item of its own, never paired by stem
+            elif any(resolved.is_relative_to(folder) for folder in folders):
                 found.append(Source(modality=modality.name, path=str(resolved)))
             else:  # a link to /etc/passwd in a shared folder must not become a served item
                 found.append(Skipped(str(path), f"{LINK_OUT}: not followed"))
         yield from _paired_by_stem(Path(directory), found) if pair_by_stem else found
 
 
-def _paired_by_stem(directory: Path, found: list[Source | Skipped]) -> Iterator[Source | ItemSource | Skipped]:
+def _paired_by_stem(
+    directory: Path, found: list[Source | ItemSource | SourceProblem | Skipped]
+) -> Iterator[Source | ItemSource | SourceProblem | Skipped]:
     """Files of one folder with one stem and more than one file become an item named by the folder's
     path and the stem (`/photos/dog`); a file alone stays a single-file item."""
     stems: dict[str, list[Source]] = {}
@@ -172,14 +188,16 @@ def _store_reason(folder: Path, own: set[Path]) -> str | None:
     return "an xmodal store" if is_store_directory(folder) else None
 
 
-def _read_manifest(manifest: Path) -> Iterator[Source | SourceProblem]:
+def _read_manifest(manifest: Path, videos: VideoParts) -> Iterator[Source | ItemSource | SourceProblem]:
     with io.TextIOWrapper(open_regular(manifest), encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines, start=1):
             if line.strip():
-                yield _parse_manifest_line(manifest, number, line)
+                yield _parse_manifest_line(manifest, number, line, videos)
 
 
-def _parse_manifest_line(manifest: Path, number: int, line: str) -> Source | ItemSource | SourceProblem:
+def _parse_manifest_line(
+    manifest: Path, number: int, line: str, videos: VideoParts
+) -> Source | ItemSource | SourceProblem:
     where = f"{manifest}:{number}"
     try:
         entry = json.loads(line)
@@ -200,6 +218,8 @@ def _parse_manifest_line(manifest: Path, number: int, line: str) -> Source | Ite
     if isinstance(entry.get("path"), str):
         path = (manifest.parent / entry["path"]).resolve()
         modality = modalities.for_path(path)
+        if modality is not None and modality.load_piece is not None:
+            return videos.item(str(path), external_id, metadata, where)
         if modality is None:
             return SourceProblem(where, f"{entry['path']}: unsupported file type")
         return Source(modality=modality.name, path=str(path), external_id=external_id, metadata=metadata)

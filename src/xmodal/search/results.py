@@ -27,6 +27,7 @@ class PartHit:
     path: str | None
     text: str | None
     score: float | None = None  # its cosine with the query, when the search scored it
+    piece: str | None = None  # a piece of the item's file rather than a file ("frame 3/8", "soundtrack")
 
     @field_serializer("path")
     def _shown(self, path: str | None) -> str | None:

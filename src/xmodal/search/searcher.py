@@ -255,10 +255,11 @@ def _hit(
 ) -> Hit:
     if parts is None:
         return Hit(item.id, item.external_id, item.modality, item.path, item.text, round(score, 6), item.meta or {})
-    shown = [PartHit(p.id, p.modality, p.path, p.text, _rounded((scores or {}).get(p.id))) for p in parts]
+    shown = [PartHit(p.id, p.modality, p.path, p.text, _rounded((scores or {}).get(p.id)), p.piece) for p in parts]
     best = best if best is not None else (parts[0].id if parts else None)
-    return Hit(item.id, item.external_id, item.modality, item.path, item.text, round(score, 6), item.meta or {},
-               shown, best)
+    return Hit(
+        item.id, item.external_id, item.modality, item.path, item.text, round(score, 6), item.meta or {}, shown, best
+    )
 
 
 def _rounded(score: float | None) -> float | None:

@@ -207,14 +207,26 @@ function partStrip(result) {
       const text = (part.text || "").trim();
       cell.textContent = text.length > 200 ? `${text.slice(0, 200)}…` : text;
     } else {
-      cell.textContent = `♪ ${(part.path || "").split("/").pop()}`;
+      cell.textContent = `♪ ${part.path ? part.path.split("/").pop() : part.piece || ""}`;  // a video's: "soundtrack"
     }
     strip.append(cell);
   }
   return strip;
 }
 
+// A video (an item whose file is a video; its parts are frames and the soundtrack) plays as one clip,
+// its poster the frame from its middle; other items play each sound part.
+const VIDEO_FILE = /\.(mp4|mov|mkv|webm)$/i;
+
 function partPlayers(result, name) {
+  if (result.path && VIDEO_FILE.test(result.path)) {
+    const player = document.createElement("video");
+    Object.assign(player, { controls: true, preload: "none", poster: `/items/${result.id}/thumbnail` });
+    player.src = `/items/${result.id}/media`;
+    player.className = "clip";
+    player.setAttribute("aria-label", `Play the video ${name}`);
+    return [player];
+  }
   return result.parts.filter((part) => part.modality === "audio").map((part) => {
     const player = document.createElement("audio");
     player.controls = true;
