@@ -130,3 +130,13 @@ def test_a_copy_of_a_video_copies_its_vectors(videos, store, settings) -> None:
     assert [(p.modality, p.piece, p.content_hash) for p in copy] == [
         (p.modality, p.piece, p.content_hash) for p in original
     ]
+
+
+@pytest.mark.parametrize(
+    "caps, reason",
+    [({"max_video_seconds": 1.0}, "2 s long, over the 1 s limit"), ({"max_video_pixels": 1000}, "over the 0.001 MP")],
+)
+def test_overlong_or_oversized_videos_are_refused_at_the_walk(tmp_path: Path, store, encoder, settings, caps, reason):
+    write_video(tmp_path / "clip.mkv")
+    summary = run(store, encoder, settings.with_overrides(**caps), tmp_path)
+    assert (summary.indexed, summary.failed) == (0, 1) and reason in summary.failures[0][1] and encoder.calls == []
