@@ -387,7 +387,7 @@ def _print_hits(hits: list) -> None:
             best = next((part for part in hit.parts if part.id == hit.best_part), None)
             name = os.path.basename(hit.external_id or "") or (hit.external_id or "")  # a stem's path: its name
             if best is not None:
-                shown = best.text if best.text else os.path.basename(display_path(best.path) or "")
+                shown = best.text or best.piece or os.path.basename(display_path(best.path) or "")  # piece: a video's
                 text = f"best {best.modality}: {shown}"
         rows.append((str(rank), f"{hit.score:.3f}", hit.modality, str(hit.id), name, path, text))
     headers = ("#", "score", "modality", "id", "name")
