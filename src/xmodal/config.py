@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     allowed_roots: Annotated[list[Path], NoDecode] = Field(
         default_factory=list, description="server directories POST /jobs may index"
     )
+    public_path_base: Path | None = Field(
+        None,
+        description="API results and errors show file paths relative to this folder (files outside it by name "
+        "only) and take relative path_prefix filters in it; unset: absolute server paths",
+    )
     trusted_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Host headers the API answers (e.g. search.example.org, *.example.org); empty: any",

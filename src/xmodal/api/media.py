@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from xmodal import modalities
+from xmodal.api.paths import PublicPaths, public_paths
 from xmodal.api.schemas import ErrorResponse
 from xmodal.encoders import MediaError, load_image
 from xmodal.files import UnsafeFile, atomic_write, open_without_links
@@ -55,11 +56,11 @@ def registered_item(request: Request, item_id: int) -> Item:
     return item
 
 
-def open_registered(item: Item) -> tuple[int, os.stat_result]:
+def open_registered(item: Item, paths: PublicPaths) -> tuple[int, os.stat_result]:
     """The item's file, opened without following any link and checked against its record: a file
     swapped, replaced by a link or special file, or changed since it was indexed is not served.
     The caller closes the descriptor."""
-    where = display_path(item.path)
+    where = paths.show(item.path)
     try:
         descriptor, info = open_without_links(item.path)  # type: ignore[arg-type]
     except FileNotFoundError:
@@ -113,7 +114,7 @@ def item_media(
     download: Annotated[bool, Query(description="send it as an attachment (save, not show)")] = False,
 ) -> FileResponse:
     item = registered_item(request, item_id)
-    descriptor, info = open_registered(item)
+    descriptor, info = open_registered(item, public_paths(request))
     name = display_path(os.path.basename(item.path))  # type: ignore[arg-type]
     headers = {"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"}
     return OpenedFileResponse(
@@ -146,7 +147,7 @@ async def item_thumbnail(item_id: ItemId, request: Request) -> Response:
         raise HTTPException(404, f"item {item_id} is {item.modality}; only images and videos have thumbnails")
     if video and frame is None:  # a video's poster: the frame in its middle (a first frame is often black)
         frame = (settings.video_frames // 2 + 1, settings.video_frames)
-    descriptor, info = await run_in_threadpool(open_registered, shown)
+    descriptor, info = await run_in_threadpool(open_registered, shown, public_paths(request))
     headers = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
     try:
         cache = thumbnail_path(engine.directory, item, info)

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from xmodal import modalities
 from xmodal.api.media import remove_thumbnails
+from xmodal.api.paths import public_paths
 from xmodal.api.schemas import (
     DeletedResponse,
     ErrorResponse,
@@ -28,7 +29,7 @@ from xmodal.api.uploads import read_multipart
 from xmodal.api.waveform import remove_waveforms
 from xmodal.engine import Engine
 from xmodal.errors import validation_message
-from xmodal.search import Part, Query, display_path
+from xmodal.search import Part, Query
 from xmodal.search.results import PartHit
 from xmodal.store.schema import ITEM
 
@@ -112,12 +113,13 @@ async def search(request: Request) -> SearchResponse:
         options.k,
         options.offset,
         options.min_score,
-        options.filters,
+        public_paths(request).filters(options.filters),
         options.mode,
         **options.fusion_options(),
     )
     page = await run_in_threadpool(_engine(request).search, query)
-    return SearchResponse(results=page.hits, offset=page.offset, next_offset=page.next_offset, mode=page.mode)
+    shown = [public_paths(request).hit(hit) for hit in page.hits]
+    return SearchResponse(results=shown, offset=page.offset, next_offset=page.next_offset, mode=page.mode)
 
 
 def _parts(options: SearchOptions, upload: Part | None) -> list[Part]:
@@ -138,7 +140,7 @@ def get_item(item_id: ItemId, request: Request) -> ItemResponse:
         id=item.id,
         external_id=item.external_id,
         modality=item.modality,
-        path=display_path(item.path),
+        path=public_paths(request).show(item.path),
         text=item.text,
         metadata=item.meta or {},
         status=item.status,
@@ -148,7 +150,7 @@ def get_item(item_id: ItemId, request: Request) -> ItemResponse:
         parent_id=item.parent_id,
         parts=None
         if parts is None
-        else [PartHit(p.id, p.modality, display_path(p.path), p.text, piece=p.piece) for p in parts],
+        else [PartHit(p.id, p.modality, public_paths(request).show(p.path), p.text, piece=p.piece) for p in parts],
     )
 
 

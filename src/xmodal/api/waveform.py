@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from xmodal.api.media import ERRORS, ItemId, open_registered, registered_item
+from xmodal.api.paths import public_paths
 from xmodal.encoders import MediaError, load_audio
 from xmodal.files import atomic_write
 from xmodal.store import Item
@@ -48,7 +49,7 @@ async def item_waveform(item_id: ItemId, request: Request) -> WaveformResponse:
     if item.modality != "audio":
         raise HTTPException(404, f"item {item_id} is {item.modality}; only sounds have waveforms")
     max_seconds = request.app.state.settings.max_audio_seconds
-    descriptor, info = await run_in_threadpool(open_registered, item)
+    descriptor, info = await run_in_threadpool(open_registered, item, public_paths(request))
     try:
         cache = waveform_path(request.app.state.engine.directory, item, info, max_seconds)
         if cache.exists():
