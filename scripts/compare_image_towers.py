@@ -62,15 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     from xmodal.training.data import embed_items, load_features
     from xmodal.training.evaluate import eval_items, score_system
     from xmodal.training.features import FeatureExtractor
-    from xmodal.training.manifest import read_manifests, split_records
+    from xmodal.training.manifest import load_split
     from xmodal.training.trainer import TrainConfig, train_heads
 
-    concepts = set()
-    if args.holdout:
-        concepts = {line.split("#", 1)[0].strip() for line in args.holdout.read_text().splitlines()} - {""}
-    split = split_records(
-        read_manifests(args.manifests), concepts, None, 0.15, 0.1, args.seed, set(args.holdout_source)
-    )
+    split = load_split(args.manifests, args.holdout, None, 0.15, 0.1, args.seed, args.holdout_source)
 
     def images_only(records):  # the image head alone: captions and pictures, no sounds
         return [replace(record, audio=None) for record in records if record.image]

@@ -44,25 +44,6 @@ def _progress() -> Progress:
     )
 
 
-def _split(
-    manifests: List[Path],
-    holdout: Optional[Path],
-    category: Optional[str],
-    test_fraction: float,
-    val_fraction: float,
-    seed: int,
-    sources: Optional[List[str]] = None,
-):
-    from xmodal.training.manifest import read_manifests, split_records
-
-    concepts = {line.split("#", 1)[0].strip() for line in holdout.read_text().splitlines()} - {""} if holdout else set()
-    records = read_manifests(manifests)
-    unknown = set(sources or ()) - {record.source for record in records}
-    if unknown:
-        raise ValueError(f"--holdout-source {', '.join(sorted(unknown))}: no record of the manifests has that source")
-    return split_records(records, concepts, category, test_fraction, val_fraction, seed, set(sources or ()))
-
-
 def _extractor(device: str, seed: int, progress: Progress):
     from xmodal.device import pick_device
     from xmodal.training.features import FeatureExtractor
@@ -167,6 +148,7 @@ def train(
     from xmodal.training.data import embed_items, load_features
     from xmodal.training.evaluate import eval_items
     from xmodal.training.features import cache_root
+    from xmodal.training.manifest import load_split
     from xmodal.training.trainer import TrainConfig, train_heads
 
     config = TrainConfig(
@@ -197,7 +179,7 @@ def train(
     torch.manual_seed(seed)
     try:
         config.validate()
-        split = _split(manifests, holdout, holdout_category, test_fraction, val_fraction, seed, holdout_source)
+        split = load_split(manifests, holdout, holdout_category, test_fraction, val_fraction, seed, holdout_source)
         frozen_image = load_heads(image_head).image if image_head else None
         if image_head and frozen_image is None:
             raise ValueError(f"{image_head} has no image head")
@@ -311,13 +293,13 @@ def evaluate(
     from xmodal.training.bridge import bridge_heads
     from xmodal.training.data import embed_items, load_features
     from xmodal.training.evaluate import build_report, eval_items, fell_back, report_markdown, write_report
-    from xmodal.training.manifest import SPLITS
+    from xmodal.training.manifest import SPLITS, load_split
 
     if split not in ("all", *SPLITS):
         err.print(f"xmodal: error: unknown split {split!r}; choose one of: all, {', '.join(SPLITS)}")
         raise typer.Exit(2)
     try:
-        parts = _split(manifests, holdout, holdout_category, test_fraction, val_fraction, seed, holdout_source)
+        parts = load_split(manifests, holdout, holdout_category, test_fraction, val_fraction, seed, holdout_source)
         records = [r for name in SPLITS for r in getattr(parts, name)] if split == "all" else getattr(parts, split)
         systems_heads = {
             name_: load_heads(Path(path_)) for name_, _, path_ in (item.partition("=") for item in compare or [])

@@ -148,3 +148,28 @@ def split_records(
 
 def _unit_hash(text: str) -> float:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") / 2**64
+
+
+def holdout_concepts(path: Path | None) -> set[str]:
+    """The concepts listed in a holdout file (one per line, `#` comments), or none without one."""
+    if path is None:
+        return set()
+    return {line.split("#", 1)[0].strip() for line in Path(path).read_text().splitlines()} - {""}
+
+
+def load_split(
+    manifests: Iterable[Path],
+    holdout: Path | None = None,
+    category: str | None = None,
+    test_fraction: float = 0.15,
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    sources: Iterable[str] = (),
+) -> "Split":
+    """The manifests' records split as `xmodal train` and `xmodal eval` split them."""
+    records = read_manifests(list(manifests))
+    sources = set(sources or ())
+    unknown = sources - {record.source for record in records}
+    if unknown:
+        raise ValueError(f"--holdout-source {', '.join(sorted(unknown))}: no record of the manifests has that source")
+    return split_records(records, holdout_concepts(holdout), category, test_fraction, val_fraction, seed, sources)
