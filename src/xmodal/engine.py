@@ -48,7 +48,7 @@ class Engine:
         self._searcher: Searcher | None = None
         self._loading = threading.Lock()  # the API's threads may all want the model first
         self._deleting = threading.Lock()  # one writer per process: deletes queue here instead of failing
-        self.batch_queries = False  # the API sets it: concurrent query encodes share forwards (encoders/batching.py)
+        self._batch_queries = False  # concurrent query encodes share forwards (encoders/batching.py)
         self._batcher = None
 
     @classmethod
@@ -71,6 +71,22 @@ class Engine:
         if self._batcher is not None:
             self._batcher.close()
             self._batcher = None
+
+    @property
+    def batch_queries(self) -> bool:
+        return self._batch_queries
+
+    @batch_queries.setter
+    def batch_queries(self, on: bool) -> None:
+        """The API turns it on. A searcher built before (`xmodal serve` loads the model first) is rebuilt
+        around the already loaded encoder, so the switch holds whenever it is made."""
+        with self._loading:
+            if on != self._batch_queries:
+                self._batch_queries = on
+                self._searcher = None
+                if self._batcher is not None:
+                    self._batcher.close()
+                    self._batcher = None
 
     # --- what it holds --------------------------------------------------------------------------
 
@@ -95,7 +111,7 @@ class Engine:
                 from xmodal.search import Searcher
 
                 encoder = self._encoder_for(self.store.model["spec"])
-                if self.batch_queries:
+                if self._batch_queries:
                     from xmodal.encoders.batching import BatchingEncoder
 
                     encoder = self._batcher = BatchingEncoder(encoder)

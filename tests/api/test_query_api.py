@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.api.conftest import names, png
+from tests.api.conftest import index_into, names, png
 from tests.conftest import tone
+from xmodal.api import create_app
 from xmodal.config import Settings
+from xmodal.encoders.batching import BatchingEncoder
+from xmodal.engine import Engine
 
 
 @pytest.fixture
@@ -192,3 +196,16 @@ def test_hybrid_scores_are_fused_ranks_even_without_text(client) -> None:
     )
     assert names(response)[0] == "red.png"
     assert response.json()["results"][0]["score"] == pytest.approx(1 / 61, abs=1e-6)
+
+
+def test_a_server_batches_query_encodes_even_when_the_model_loaded_first(rich_corpus, encoder, settings) -> None:
+    """`xmodal serve` loads the model before it builds the app: the app must still batch concurrent encodes."""
+    index_into(settings.store, [rich_corpus], encoder, settings)
+    engine = Engine.open(settings, encoder=encoder)
+    engine.load()
+    assert not isinstance(engine.searcher.encoder, BatchingEncoder)
+    with TestClient(create_app(settings, engine)) as client:
+        assert isinstance(engine.searcher.encoder, BatchingEncoder)
+        assert client.post("/search", json={"text": "red", "k": 2}).status_code == 200
+        assert engine.searcher.encoder.batches == 1
+    engine.close()
