@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from data_sources import reserved_hashes  # noqa: E402
+from data_sources import iconify, reserved_hashes  # noqa: E402
 from data_sources.fetch import cache_root, source_dir  # noqa: E402
 from data_sources.manifest import write_credits  # noqa: E402
 from data_sources.reserved import load_hashes  # noqa: E402
@@ -37,11 +37,11 @@ SOURCES = {
     "fluidsynth": "fluidsynth",
     "0ad": "zeroad",
     "mdi": "mdi",
-    "game-icons": "game_icons",
     "phosphor": "phosphor",
     "tabler": "tabler",
     "lucide": "lucide",
     "flat-color-icons": "flat_color_icons",
+    **{name: "iconify" for name in iconify.SETS},  # game-icons and the other Iconify JSON sets
 }
 OPTIONAL = {"0ad"}  # large downloads, skipped with --skip-0ad
 
@@ -62,9 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     totals = []
     for name in names:
         began = time.monotonic()
-        module = importlib.import_module(f"data_sources.{SOURCES[name]}")
         folder = source_dir(name)
-        result = module.build(folder, reserved)
+        if SOURCES[name] == "iconify":
+            result = iconify.build(name, folder, reserved)
+        else:
+            result = importlib.import_module(f"data_sources.{SOURCES[name]}").build(folder, reserved)
         result.write(folder / "manifest.jsonl")
         write_credits(folder, f"Credits: {name}", result.credits)
         print(result.summary(), flush=True)

@@ -51,6 +51,7 @@ class Icon:
     category: str = ""
     aliases: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    caption_name: str = ""  # the name to caption when it differs (a style suffix cut off)
 
 
 def icon_caption(name: str, net: WordNet, vocabulary: frozenset[str], senses: int = 1,
@@ -111,7 +112,7 @@ def build_icon_set(source: str, icons: list[Icon], cache: Path, reserved: frozen
         if categories is not None and icon.category.lower() not in categories:
             result.drop("not in a category of things", icon.name)
             continue
-        caption = icon_caption(icon.name, net, vocabulary, senses, category_words)
+        caption = icon_caption(icon.caption_name or icon.name, net, vocabulary, senses, category_words)
         if caption is None:
             result.drop("name is an interface glyph, an abbreviation or abstract", icon.name)
             continue

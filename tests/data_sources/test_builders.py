@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from data_sources.fluidsynth import GM_INSTRUMENTS, _varlen, midi_file, presets
+from data_sources.iconify import iconify_svg, strip_suffix
 from data_sources.manifest import ManifestBuild, manifest_line
 from data_sources.media import make_thumbnail
 from data_sources.opensfx import CAPTIONS, parse_cat
@@ -134,3 +135,18 @@ def test_thumbnails_refuse_bombs_and_empty_pictures_and_keep_or_flatten_alpha(tm
     Image.new("RGBA", (8, 8), (0, 0, 0, 0)).save(tmp_path / "empty.png")
     assert make_thumbnail(tmp_path / "empty.png", tmp_path / "no.png", 10, on_white=False) == "fully transparent image"
     assert not (tmp_path / "no.png").exists()
+
+
+def test_iconify_names_lose_their_style_suffix_and_variant_number() -> None:
+    suffixes = ["bold-duotone", "bold", "linear"]  # longest first, as the builder orders a set's suffixes
+    assert strip_suffix("cow-bold-duotone", suffixes) == "cow"
+    assert strip_suffix("cow-linear", suffixes) == "cow"
+    assert strip_suffix("bus-02", []) == "bus"
+    assert strip_suffix("fire-truck", suffixes) == "fire-truck"
+
+
+def test_iconify_icons_become_standalone_svgs_in_black() -> None:
+    svg = iconify_svg('<path fill="currentColor" d="M0 0h24v24H0z"/>', 24, 24)
+    assert svg.startswith("<svg ") and 'viewBox="0 0 24 24"' in svg
+    assert "currentColor" not in svg and 'fill="#000"' in svg
+    assert iconify_svg('<path fill="#66e1ff" d="M0 0h1v1z"/>', 14, 14).count("#66e1ff") == 1  # colours kept
