@@ -24,75 +24,45 @@ from data_sources.manifest import ManifestBuild
 @dataclass(frozen=True)
 class IconifySet:
     package: str  # npm spec, pinned
-    credits: str
-    categories: frozenset[str] | None = None  # concrete categories, lower case; None: the set has none
+    categories: frozenset[str] | None = None  # concrete categories, lower case; None: decide by the words alone
 
 
-def _categories(*names: str) -> frozenset[str]:
-    return frozenset(name.lower() for name in names)
+def _set(package: str, *categories: str) -> IconifySet:
+    return IconifySet(package, frozenset(name.lower() for name in categories) if categories else None)
 
 
-_RENDER = "Icons were rendered to PNG; captions were made from the icon names."
+# Sets with categories list only those that picture things (faces, emoji and interface categories stay out).
+# Lucide and its relatives (Feather, Lucide Lab) are absent on purpose: Lucide is the held-out icon source.
+_STREAMLINE = ("ComputerDevices", "Culture", "Entertainment", "FoodDrink", "Health", "MapTravel", "NatureEcology")
+_FONT_AWESOME = ("Animals", "Automotive", "Autumn", "Beverage", "Buildings", "Camping", "Childhood", "Clothing",
+                 "Construction", "Energy", "Fitness", "Food", "Fruits & Vegetables", "Games", "Halloween", "Holiday",
+                 "Hotel", "Household", "Maritime", "Medical", "Music", "Objects", "Science", "Science Fiction",
+                 "Sports", "Spring", "Summer", "Tabletop Gaming", "Travel", "Vehicles", "Weather", "Winter", "Chess")
 SETS = {
-    "game-icons": IconifySet(
-        "@iconify-json/game-icons@1.2.4",
-        "game-icons.net. Licence: CC-BY-3.0. Icons by Lorc, Delapouite and the game-icons.net contributors "
-        "(https://game-icons.net). Rendered black on transparent; captions were made from the icon names."),
-    "icon-park": IconifySet(
-        "@iconify-json/icon-park@1.2.4",
-        "IconPark by ByteDance (https://github.com/bytedance/IconPark). Licence: Apache-2.0. " + _RENDER,
-        _categories("Animals", "Baby", "Build", "Clothes", "Energy", "Foods", "Game", "Hardware", "Health",
-                    "Industry", "Life", "Makeups", "Music", "Office", "Others", "Sports", "Travel", "Weather")),
-    "fa6-solid": IconifySet(
-        "@iconify-json/fa6-solid@1.2.4",
-        "Font Awesome 6 Free Solid by Fonticons, Inc. (https://fontawesome.com). Licence: CC-BY-4.0. " + _RENDER,
-        _categories("Animals", "Automotive", "Autumn", "Beverage", "Buildings", "Camping", "Childhood", "Clothing",
-                    "Construction", "Energy", "Fitness", "Food", "Fruits & Vegetables", "Games", "Halloween",
-                    "Holiday", "Hotel", "Household", "Maritime", "Medical", "Music", "Objects", "Science",
-                    "Science Fiction", "Sports", "Spring", "Summer", "Tabletop Gaming", "Travel", "Vehicles",
-                    "Weather", "Winter", "Chess")),
-    "streamline-ultimate-color": IconifySet(
-        "@iconify-json/streamline-ultimate-color@1.2.2",
-        "Streamline Ultimate Colors free icons (https://www.streamlinehq.com). Licence: CC-BY-4.0. " + _RENDER,
-        _categories("BusinessProducts", "ComputersDevicesElectronics", "EntertainmentEventsHobbies", "FoodDrinks",
-                    "HealthBeauty", "MusicAudio", "PhonesMobileDevices", "Science", "ShippingDelivery",
-                    "ShoppingEcommerce", "Sports", "Transportation", "VideoMoviesTv", "Weather",
-                    "WorkOfficeCompanies")),
-    "streamline-freehand-color": IconifySet(
-        "@iconify-json/streamline-freehand-color@1.2.2",
-        "Streamline Freehand Colors free icons (https://www.streamlinehq.com). Licence: CC-BY-4.0. " + _RENDER,
-        _categories("Business", "ComputersDevicesElectronics", "Design", "MusicVideoEntertainment",
-                    "PhonesMobileDevices", "ShoppingEcommerce", "Wayfinding", "WorkOfficeCompanies")),
-    "material-symbols": IconifySet(
-        "@iconify-json/material-symbols@1.2.98",
-        "Material Symbols by Google (https://github.com/google/material-design-icons). Licence: Apache-2.0. "
-        + _RENDER,
-        _categories("Activities", "Hardware", "Home", "Household", "Transit", "Travel")),
-    "solar": IconifySet(
-        "@iconify-json/solar@1.2.13",
-        "Solar icons by 480 Design (https://www.figma.com/community/file/1166831539721848736). "
-        "Licence: CC-BY-4.0. " + _RENDER,
-        _categories("Astronomy", "Building", "Devices", "Food", "Home", "Medicine", "Nature", "School", "Sports",
-                    "Tools", "Weather")),
-    "streamline-flex": IconifySet(
-        "@iconify-json/streamline-flex@1.2.3",
-        "Streamline Flex free icons (https://www.streamlinehq.com). Licence: CC-BY-4.0. " + _RENDER,
-        _categories("ComputerDevices", "Culture", "Entertainment", "FoodDrink", "Health", "MapTravel",
-                    "NatureEcology")),
-    "hugeicons": IconifySet(
-        "@iconify-json/hugeicons@1.2.35",
-        "Hugeicons free set (https://hugeicons.com). Licence: MIT. " + _RENDER),
-    "mingcute": IconifySet(
-        "@iconify-json/mingcute@1.2.8",
-        "MingCute icons (https://www.mingcute.com). Licence: Apache-2.0. " + _RENDER),
-    "tdesign": IconifySet(
-        "@iconify-json/tdesign@1.2.19",
-        "TDesign icons by Tencent (https://github.com/Tencent/tdesign-icons). Licence: MIT. " + _RENDER),
-    "ri": IconifySet(
-        "@iconify-json/ri@1.2.10",
-        "Remix Icon (https://remixicon.com). Licence: Apache-2.0. " + _RENDER,
-        _categories("Buildings", "Device", "Food", "Game & Sports", "Health & Medical", "Weather")),
+    "game-icons": _set("@iconify-json/game-icons@1.2.4"),
+    "icon-park": _set("@iconify-json/icon-park@1.2.4", "Animals", "Baby", "Build", "Clothes", "Energy", "Foods",
+                      "Game", "Hardware", "Health", "Industry", "Life", "Makeups", "Music", "Office", "Others",
+                      "Sports", "Travel", "Weather"),
+    "fa6-solid": _set("@iconify-json/fa6-solid@1.2.4", *_FONT_AWESOME),
+    "streamline-ultimate-color": _set("@iconify-json/streamline-ultimate-color@1.2.2", "BusinessProducts",
+                                      "ComputersDevicesElectronics", "EntertainmentEventsHobbies", "FoodDrinks",
+                                      "HealthBeauty", "MusicAudio", "PhonesMobileDevices", "Science",
+                                      "ShippingDelivery", "ShoppingEcommerce", "Sports", "Transportation",
+                                      "VideoMoviesTv", "Weather", "WorkOfficeCompanies"),
+    "streamline-freehand-color": _set("@iconify-json/streamline-freehand-color@1.2.2", "Business",
+                                      "ComputersDevicesElectronics", "Design", "MusicVideoEntertainment",
+                                      "PhonesMobileDevices", "ShoppingEcommerce", "Wayfinding", "WorkOfficeCompanies"),
+    "material-symbols": _set("@iconify-json/material-symbols@1.2.98", "Activities", "Hardware", "Home", "Household",
+                             "Transit", "Travel"),
+    "solar": _set("@iconify-json/solar@1.2.13", "Astronomy", "Building", "Devices", "Food", "Home", "Medicine",
+                  "Nature", "School", "Sports", "Tools", "Weather"),
+    "streamline-flex": _set("@iconify-json/streamline-flex@1.2.3", *_STREAMLINE),
+    "hugeicons": _set("@iconify-json/hugeicons@1.2.35"),
+    "mingcute": _set("@iconify-json/mingcute@1.2.8"),
+    "tdesign": _set("@iconify-json/tdesign@1.2.19"),
+    "ri": _set("@iconify-json/ri@1.2.10", "Buildings", "Device", "Food", "Game & Sports", "Health & Medical", "Weather"),
 }
+
 PACKAGES = tuple(spec.package for spec in SETS.values())
 
 
@@ -113,8 +83,18 @@ def build(name: str, cache: Path, reserved: frozenset[str]) -> ManifestBuild:
         svg = iconify_svg(entry["body"], entry.get("width", width), entry.get("height", height))
         caption_name = strip_suffix(icon_name, suffixes)
         icons.append(Icon(icon_name, svg, category_of.get(icon_name, ""), caption_name=caption_name))
-    return build_icon_set(name, icons, cache, reserved, f"Source: npm package `{spec.package}`: {spec.credits}",
-                          spec.categories)
+    return build_icon_set(name, icons, cache, reserved, credits(spec.package, package), spec.categories)
+
+
+def credits(spec: str, package: Path) -> str:
+    """Name, author and licence as the package's ``info.json`` states them."""
+    info = json.loads((package / "info.json").read_text(encoding="utf-8"))
+    author, licence = info.get("author", {}), info.get("license", {})
+    by = f" by {author['name']}" + (f" ({author['url']})" if author.get("url") else "") if author.get("name") else ""
+    terms = licence.get("title") or licence.get("spdx") or "see the package"
+    return (f"Source: npm package `{spec}`: {info.get('name', spec)}{by}.\nLicence: {terms}"
+            + (f" ({licence['url']})" if licence.get("url") else "")
+            + ". Icons were rendered to PNG; captions were made from the icon names.")
 
 
 def strip_suffix(name: str, suffixes: list[str]) -> str:
