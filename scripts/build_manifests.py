@@ -36,6 +36,7 @@ SOURCES = {
     "opensfx": "opensfx",
     "fluidsynth": "fluidsynth",
     "0ad": "zeroad",
+    "widelands": "widelands",
     "mdi": "mdi",
     "phosphor": "phosphor",
     "tabler": "tabler",

@@ -1,4 +1,4 @@
-"""Pure parts of the builders: the OpenTTD catalogue, MIDI writing, pairing, and the manifest line."""
+"""Pure parts of the builders: the OpenTTD catalogue, MIDI writing, pairing, the manifest line, Widelands' tables."""
 
 from __future__ import annotations
 
@@ -6,13 +6,18 @@ import json
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 from data_sources.fluidsynth import GM_INSTRUMENTS, _varlen, midi_file, presets
 from data_sources.iconify import iconify_svg, strip_suffix
 from data_sources.manifest import ManifestBuild, manifest_line
 from data_sources.media import make_thumbnail
 from data_sources.opensfx import CAPTIONS, parse_cat
 from data_sources.pairing import Item, pair_by_concept
+from data_sources.widelands import CAPTIONS as WIDELANDS_CAPTIONS
+from data_sources.widelands import DROPS as WIDELANDS_DROPS
+from data_sources.widelands import lookup, origins, sound_group, sound_span, trimmed
 from PIL import Image
 
 from xmodal.training.manifest import read_manifest
@@ -150,3 +155,47 @@ def test_iconify_icons_become_standalone_svgs_in_black() -> None:
     assert svg.startswith("<svg ") and 'viewBox="0 0 24 24"' in svg
     assert "currentColor" not in svg and 'fill="#000"' in svg
     assert iconify_svg('<path fill="#66e1ff" d="M0 0h1v1z"/>', 14, 14).count("#66e1ff") == 1  # colours kept
+
+
+def test_widelands_variants_share_a_caption_and_single_files_override_their_group() -> None:
+    assert sound_group("sound/animals/bird2_03.ogg") == "sound/animals/bird2"
+    assert sound_group("sound/animals/frog.ogg") == "sound/animals/frog"
+    assert lookup("sound/animals/wolf_02.ogg") == ("wolf", "animals", "a wolf howling")
+    assert lookup("sound/animals/bird1_00.ogg") == lookup("sound/animals/bird1_02.ogg")
+    # inn_00 and inn_01 come from different recordings: the file's own entry, not the group's
+    assert lookup("sound/barbarians/taverns/inn_01.ogg")[2] == "food sizzling in a frying pan"
+    assert lookup("sound/barbarians/taverns/inn_00.ogg")[2] == "dishes and cutlery clattering"
+    assert lookup("sound/message_01.ogg") == "interface sound or fanfare"
+    assert lookup("sound/animals/unicorn_00.ogg") is None
+    assert not set(WIDELANDS_CAPTIONS) & set(WIDELANDS_DROPS)
+    assert all(text == text.lower() and not text.endswith(".") for _, _, text in WIDELANDS_CAPTIONS.values())
+
+
+def test_widelands_silence_padding_is_trimmed_into_a_wav_copy(tmp_path: Path) -> None:
+    rate = 8000
+    howl = 0.5 * np.sin(np.linspace(0, 2000, rate)).astype("float32")  # 1 s of sound
+    padded = np.concatenate([np.zeros(rate // 2, "float32"), howl, np.zeros(rate * 3, "float32")])
+    start, end = sound_span(padded, rate)
+    assert start == rate // 2 - int(rate * 0.15) and end == rate // 2 + rate + int(rate * 0.15)
+    sf.write(tmp_path / "wolf.wav", padded, rate)
+    out = trimmed(tmp_path / "wolf.wav", tmp_path / "trimmed" / "wolf.wav")
+    assert out == tmp_path / "trimmed" / "wolf.wav" and abs(sf.info(out).duration - 1.3) < 0.01
+    edge = np.zeros(rate // 5, "float32")
+    sf.write(tmp_path / "short.wav", np.concatenate([edge, howl, edge]), rate)  # 0.1 s to remove: kept as it is
+    assert trimmed(tmp_path / "short.wav", tmp_path / "trimmed" / "short.wav") == tmp_path / "short.wav"
+    assert sound_span(np.zeros(rate, "float32"), rate) == (0, rate)  # all silent: left to audio_problem
+
+
+def test_widelands_sound_list_gives_each_files_origin(tmp_path: Path) -> None:
+    header = "File Name,Format,Location,Usage,Author,License,reworked,Original File Name,Source,Orig. Format,BZR\n"
+    (tmp_path / "list.csv").write_text(
+        "Widelands Sound Documentation,,,,,,,,,,\n" + header
+        + "frog.ogg,11025,data/sound/animals,,Someone,CC-0,yes,frog.wav,http://example.org/frog,44100,1\n"
+        + "wolf_00.ogg,11025,data/sound/animals,,UNKNOWN,,,Howl-5.wav,UNKNOWN,11025,1\n"
+        + "meal_00.ogg,,sound/empire/taverns,empire.biginn,DUPLICATE to inn_01.ogg,,,,,,1\n", encoding="utf-8")
+    found = origins(tmp_path / "list.csv")
+    assert found == {
+        "sound/animals/frog.ogg": 'reworked from "frog.wav" by Someone, CC-0 (http://example.org/frog)',
+        "sound/animals/wolf_00.ogg": 'reworked from "Howl-5.wav" by an unknown author, licence not stated',
+    }
+    assert origins(tmp_path / "missing.csv") == {}
