@@ -6,9 +6,8 @@
 # Tux Paint (GPL-2.0+), OpenClipart (public domain), Scratch 1.4 media (CC-BY-SA-3.0), OpenSFX
 # (CC-BY-SA-3.0), FluidR3 sound fonts rendered with fluidsynth (MIT), 0 A.D. (CC-BY-SA-3.0), and the
 # icon sets MDI (Apache-2.0), game-icons (CC-BY-3.0), Phosphor (MIT), Tabler (MIT), Lucide (ISC),
-# Flat Color Icons (MIT), and from Iconify JSON (scripts/data_sources/iconify.py): IconPark, Material
-# Symbols, Remix Icon, MingCute (Apache-2.0), Font Awesome 6 Solid, Solar, Streamline Flex / Ultimate
-# Color / Freehand Color (CC-BY-4.0), Hugeicons, TDesign (MIT). Tools: bash scripts/setup_data_tools.sh.
+# Flat Color Icons (MIT), and 25 more sets in Iconify JSON form (scripts/data_sources/iconify.py; each
+# one's licence, MIT, Apache-2.0, CC-BY-4.0, CC0 or OFL, in its CREDITS.md). Tools: bash scripts/setup_data_tools.sh.
 # Held out from training: every sample-corpus concept (samples/holdout-concepts.txt) and its caption
 # twins, 15 % of the other caption groups, and two whole sources never seen in training: OpenSFX
 # (sounds) and Lucide (icons). The audio recipe was chosen by scripts/select_recipe.py on the training
@@ -21,7 +20,8 @@ runs="$cache/runs/xmodal-base"
 seed="${SEED:-0}"
 sources=(tuxpaint openclipart scratch opensfx fluidsynth 0ad mdi game-icons phosphor tabler lucide flat-color-icons
          icon-park fa6-solid streamline-ultimate-color streamline-freehand-color material-symbols solar
-         streamline-flex ri hugeicons mingcute tdesign)
+         streamline-flex ri hugeicons mingcute tdesign bi ion la uil iconoir healthicons streamline
+         streamline-plump fluent-color meteocons maki map icons8 wpf)
 manifests=()
 missing=()
 for source in "${sources[@]}"; do

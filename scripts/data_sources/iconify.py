@@ -60,7 +60,27 @@ SETS = {
     "hugeicons": _set("@iconify-json/hugeicons@1.2.35"),
     "mingcute": _set("@iconify-json/mingcute@1.2.8"),
     "tdesign": _set("@iconify-json/tdesign@1.2.19"),
-    "ri": _set("@iconify-json/ri@1.2.10", "Buildings", "Device", "Food", "Game & Sports", "Health & Medical", "Weather"),
+    "ri": _set("@iconify-json/ri@1.2.10", "Buildings", "Device", "Food", "Game & Sports", "Health & Medical",
+               "Weather"),
+    # Added after 0.4.0's first eleven.
+    "bi": _set("@iconify-json/bi@1.2.7"),
+    "ion": _set("@iconify-json/ion@1.2.7"),
+    "la": _set("@iconify-json/la@1.2.1", *_FONT_AWESOME),
+    "uil": _set("@iconify-json/uil@1.2.3", "Construction", "Devices", "Education", "Medical", "Shopping", "Sports",
+                "Transport", "Weather"),
+    "iconoir": _set("@iconify-json/iconoir@1.2.11", "Animals", "Buildings", "Clothing", "Devices", "Food", "Gaming",
+                    "Health", "Home", "Music", "Nature", "Science", "Shopping", "Sports", "Tools", "Transport",
+                    "Transportation", "Weather"),
+    "healthicons": _set("@iconify-json/healthicons@1.2.13", "Devices", "Exercise", "Nutrition", "Objects", "Places",
+                        "Vehicles", "Zoonoses"),
+    "streamline": _set("@iconify-json/streamline@1.2.5", *_STREAMLINE),
+    "streamline-plump": _set("@iconify-json/streamline-plump@1.2.0", *_STREAMLINE),
+    "fluent-color": _set("@iconify-json/fluent-color@1.2.21"),
+    "meteocons": _set("@iconify-json/meteocons@1.2.4"),
+    "maki": _set("@iconify-json/maki@1.2.5"),
+    "map": _set("@iconify-json/map@1.2.2"),
+    "icons8": _set("@iconify-json/icons8@1.2.1"),
+    "wpf": _set("@iconify-json/wpf@1.2.0"),
 }
 
 PACKAGES = tuple(spec.package for spec in SETS.values())
