@@ -2,7 +2,7 @@
 """Build every training manifest: ``${XMODAL_CACHE:-~/.cache/xmodal}/data/<source>/manifest.jsonl``.
 
     python scripts/build_manifests.py                  all sources (0 A.D. is a 1.4 GB download)
-    python scripts/build_manifests.py --skip-0ad       all but 0 A.D.
+    python scripts/build_manifests.py --skip-large     all but the large downloads (0 A.D., Widelands)
     python scripts/build_manifests.py --only scratch mdi
 
 Each source is fetched with apt-get or npm into its cache folder once; rendered images and sounds
@@ -44,19 +44,20 @@ SOURCES = {
     "flat-color-icons": "flat_color_icons",
     **{name: "iconify" for name in iconify.SETS},  # game-icons and the other Iconify JSON sets
 }
-OPTIONAL = {"0ad"}  # large downloads, skipped with --skip-0ad
+LARGE = {"0ad": "1.4 GB", "widelands": "381 MB"}  # downloads skipped with --skip-large
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="+", choices=sorted(SOURCES), metavar="NAME",
                         help=f"build only these sources (choices: {', '.join(SOURCES)})")
-    parser.add_argument("--skip-0ad", action="store_true", help="leave out 0 A.D. (a 1.4 GB download)")
+    parser.add_argument("--skip-large", "--skip-0ad", action="store_true",
+                        help="leave out the large downloads: " + ", ".join(f"{k} ({v})" for k, v in LARGE.items()))
     parser.add_argument("--samples", type=int, default=0, help="print this many random captions per source")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
-    names = args.only or [name for name in SOURCES if not (args.skip_0ad and name in OPTIONAL)]
+    names = args.only or [name for name in SOURCES if not (args.skip_large and name in LARGE)]
     reserved_hashes.build(cache_root())  # cached after the first run
     reserved = load_hashes(cache_root())
     print(f"{len(reserved)} hashes of files reserved for evaluation", flush=True)
