@@ -69,6 +69,18 @@ def test_sessions_do_not_spin_between_runs(tower, pixels, tmp_path, monkeypatch)
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
+def test_a_large_batch_is_shared_between_single_threaded_sessions(tower, pixels, reference, tmp_path, monkeypatch):
+    monkeypatch.setenv("XMODAL_CACHE", str(tmp_path))
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    fast = runtime.FastTower(tower, "efficientnet-lite0", pixels[:1], backend="onnxruntime")
+    assert fast.features(pixels[:4]).shape == (4, reference.shape[1])
+    assert fast.session._parts is None  # a small batch (a query) runs whole, on every core
+    batch = torch.cat([pixels, pixels.flip(0)])  # 24 rows: two shares of 12, different from each other
+    features = fast.features(batch)
+    assert len(fast.session._parts) == 2
+    assert F.cosine_similarity(features, torch.cat([reference, reference.flip(0)])).min() >= 0.9999  # in order
+
+
 def test_another_input_size_runs_in_torch(tower, tmp_path, monkeypatch):
     monkeypatch.setenv("XMODAL_CACHE", str(tmp_path))
     fast = runtime.FastTower(tower, "efficientnet-lite0", torch.zeros(1, 3, 224, 224), backend="onnxruntime")

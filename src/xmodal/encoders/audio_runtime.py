@@ -38,13 +38,14 @@ class OnnxModule:
 
     def __init__(
         self, reference: nn.Module, graph: nn.Module, name: str, example: Tensor, outputs: tuple[str, ...],
-        before: Callable[[Tensor], Tensor] | None = None,
+        before: Callable[[Tensor], Tensor] | None = None, split_batches: bool = False,
     ) -> None:
         self.reference, self.before, self.input_shape = reference, before, tuple(example.shape[1:])
         path = runtime.runtime_cache_dir() / f"{name}@{runtime.weights_digest(reference)}.onnx"
         if not path.is_file():
             runtime.export_onnx(graph, example, path, input_name="input", outputs=outputs)
-        self.session = runtime.onnx_session(path, torch.get_num_threads())
+        open_session = runtime.SplitSession if split_batches else runtime.onnx_session
+        self.session = open_session(path, torch.get_num_threads())
 
     def __call__(self, x: Tensor):
         with torch.inference_mode():
@@ -93,6 +94,7 @@ def fast_yamnet(net: nn.Module):
     def make() -> OnnxModule:
         with torch.inference_mode():
             example = net.frontend(torch.zeros(1, PATCH_SAMPLES))
-        return OnnxModule(net, _YamnetBody(net), "yamnet", example, ("scores", "embeddings"), before=net.frontend)
+        return OnnxModule(net, _YamnetBody(net), "yamnet", example, ("scores", "embeddings"), before=net.frontend,
+                          split_batches=True)  # depthwise convolutions: see runtime.SplitSession
 
     return _fast(net, make, "yamnet")
