@@ -31,6 +31,7 @@ from data_sources.reserved import load_hashes  # noqa: E402
 # Source name -> builder module in data_sources (its NAME equals the key).
 SOURCES = {
     "tuxpaint": "tuxpaint",
+    "ktuberling": "ktuberling",
     "openclipart": "openclipart",
     "scratch": "scratch",
     "opensfx": "opensfx",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import struct
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 import soundfile as sf
 from data_sources.fluidsynth import GM_INSTRUMENTS, _varlen, midi_file, presets
 from data_sources.iconify import iconify_svg, strip_suffix
+from data_sources.ktuberling import object_caption, read_theme, render_element
 from data_sources.manifest import ManifestBuild, manifest_line
 from data_sources.media import make_thumbnail
 from data_sources.opensfx import CAPTIONS, parse_cat
@@ -199,3 +201,31 @@ def test_widelands_sound_list_gives_each_files_origin(tmp_path: Path) -> None:
         "sound/animals/wolf_00.ogg": 'reworked from "Howl-5.wav" by an unknown author, licence not stated',
     }
     assert origins(tmp_path / "missing.csv") == {}
+
+
+def test_ktuberling_objects_are_captioned_from_their_word_with_the_colour_in_their_id(tmp_path: Path) -> None:
+    theme = tmp_path / "christmas.theme"
+    theme.write_text('<playground gameboard="christmas.svgz"><object name="g_blue_ball_XL" sound="xmas_ball"/>'
+                     '<object name="say-zzz" sound="tux-zzz"/><object name="g_blue_ball_XL" sound="xmas_ball"/>'
+                     "</playground>", encoding="utf-8")
+    assert read_theme(theme) == ("christmas.svgz", [("g_blue_ball_XL", "xmas_ball"), ("say-zzz", "tux-zzz")])
+    assert object_caption("christmas", "g_blue_ball_XL", "xmas_ball") == ("christmas bauble", "a blue Christmas bauble")
+    assert object_caption("butterflies", "wingsPurple", "butterflies_wing")[1] == "purple butterfly wings"
+    assert object_caption("robin-tux", "white-dowe-right", "tux-dowe")[1] == "a white dove"  # no "white white"
+    assert object_caption("train_valley", "rugby_ball", "tv_ball") == ("ball", "a rugby ball")  # the id says more
+    assert object_caption("robin-tux", "say-zzz", "tux-zzz") is None  # a speech bubble, dropped
+    assert object_caption("moon", "x", "moon_unknown") is None
+
+
+@pytest.mark.skipif(shutil.which("rsvg-convert") is None, reason="rsvg-convert (librsvg2-bin) is not installed")
+def test_ktuberling_element_is_rendered_alone_and_cropped_to_its_pixels(tmp_path: Path) -> None:
+    svg = tmp_path / "sheet.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="500">'
+                   '<g id="dot"><rect width="1000" height="500" opacity="0"/>'
+                   '<circle cx="900" cy="50" r="20" fill="red"/></g>'
+                   '<rect id="other" x="10" y="10" width="400" height="400" fill="blue"/></svg>', encoding="utf-8")
+    assert render_element(svg, "dot", tmp_path / "dot.png", 64) is None
+    with Image.open(tmp_path / "dot.png") as image:
+        assert image.mode == "RGBA" and max(image.size) == 64 and abs(image.width - image.height) <= 2
+        red, green, blue, alpha = image.getpixel((image.width // 2, image.height // 2))
+        assert alpha == 255 and red > 200 and blue < 50  # the circle, not the blue square
