@@ -3,7 +3,8 @@
 Each theme is one SVG(Z) drawing whose draggable objects are elements with an id; the theme's
 ``<name>.theme`` XML lists them as ``<object name="ID" sound="WORD"/>``, and ``WORD`` (the spoken
 name the game plays, ``pizzeria_olive``) says what the object is. Each listed object is rendered
-alone (``rsvg-convert --export-id``), cropped to its drawn pixels and kept with alpha::
+alone (``rsvg-convert --export-id``; an element that comes out empty is retried without its own
+opacity and filter), cropped to its drawn pixels and kept with alpha, at most 256 px a side::
 
     {"source": "ktuberling", "concept": "christmas bauble", "category": "christmas",
      "image": "/abs/christmas/g_blue_ball_XL.png", "text": "a blue Christmas bauble"}
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
@@ -55,7 +57,7 @@ CAPTIONS: dict[str, tuple[str, str] | None] = {
     # Butterflies: wings, bodies and wing ornaments.
     "butterflies_wing": ("butterfly wings", "butterfly wings"),
     "butterflies_body": ("butterfly body", "a butterfly body"),
-    "butterflies_spiral": ("spiral", "a spiral"), "butterflies_heart": ("heart", "a heart"),
+    "butterflies_spiral": ("spiral", "a spiral"), "butterflies_heart": None,  # wing-shaped, not hearts
     "butterflies_circle": ("circle", "a circle"), "butterflies_circles": None, "butterflies_eye": None,
     "butterflies_purple_shape": None,
     # Christmas.
@@ -262,7 +264,7 @@ def render_element(svg: Path, element: str, dst: Path, side: int) -> str | None:
         return "SVG but rsvg-convert is not installed (apt-get install librsvg2-bin)"
     scale = 4 * side
     with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(2):
+        for attempt in range(3):
             out = Path(tmp) / "element.png"
             command = [rsvg, "--export-id", element, "-a", "-w", str(scale), "-h", str(scale), "-o", str(out), str(svg)]
             run = subprocess.run(command, capture_output=True, text=True)
@@ -271,6 +273,9 @@ def render_element(svg: Path, element: str, dst: Path, side: int) -> str | None:
             with Image.open(out) as image:
                 rgba = image.convert("RGBA")
             box = rgba.getchannel("A").point(lambda a: 255 if a > 8 else 0).getbbox()
+            if box is None and attempt == 0 and (plain := without_own_layer(svg, element, Path(tmp))):
+                svg = plain  # rsvg-convert 2.54 exports an element with its own opacity or filter as empty
+                continue
             if box is None:
                 return "fully transparent image"
             longest = max(box[2] - box[0], box[3] - box[1])
@@ -286,3 +291,24 @@ def render_element(svg: Path, element: str, dst: Path, side: int) -> str | None:
     rgba.save(partial)
     partial.replace(dst)
     return None
+
+
+def without_own_layer(svg: Path, element: str, folder: Path) -> Path | None:
+    """A copy of ``svg`` whose ``element`` has no opacity or filter of its own; None when it had neither.
+
+    ``rsvg-convert --export-id`` renders such an element fully transparent; the game draws it with
+    its group opacity (0.75-0.9) or drop shadow, which the training picture can do without.
+    """
+    text = svg.read_text(encoding="utf-8")
+    at = text.find(f'id="{element}"')
+    start, end = text.rfind("<", 0, at), text.find(">", at)
+    if at < 0 or start < 0 or end < 0:
+        return None
+    tag = text[start:end]
+    plain_tag = re.sub(r"(?<![-\w])(opacity:[0-9.eE-]+|filter:url\([^)]*\));?", "", tag)
+    plain_tag = re.sub(r'\s(opacity|filter)="[^"]*"', "", plain_tag)
+    if plain_tag == tag:
+        return None
+    copy = folder / f"without-layer-{svg.name}"
+    copy.write_text(text[:start] + plain_tag + text[end:], encoding="utf-8")
+    return copy

@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 from data_sources.fluidsynth import GM_INSTRUMENTS, _varlen, midi_file, presets
 from data_sources.iconify import iconify_svg, strip_suffix
-from data_sources.ktuberling import object_caption, read_theme, render_element
+from data_sources.ktuberling import object_caption, read_theme, render_element, without_own_layer
 from data_sources.manifest import ManifestBuild, manifest_line
 from data_sources.media import make_thumbnail
 from data_sources.opensfx import CAPTIONS, parse_cat
@@ -229,3 +229,13 @@ def test_ktuberling_element_is_rendered_alone_and_cropped_to_its_pixels(tmp_path
         assert image.mode == "RGBA" and max(image.size) == 64 and abs(image.width - image.height) <= 2
         red, green, blue, alpha = image.getpixel((image.width // 2, image.height // 2))
         assert alpha == 255 and red > 200 and blue < 50  # the circle, not the blue square
+
+
+def test_ktuberling_element_loses_only_its_own_opacity_and_filter_for_the_retry(tmp_path: Path) -> None:
+    svg = tmp_path / "sheet.svg"
+    svg.write_text('<svg><g id="fire" style="opacity:0.8;fill:red;filter:url(#f1)"><path style="opacity:0.5"/></g>'
+                   '<g id="plain" style="fill:red"/></svg>', encoding="utf-8")
+    copy = without_own_layer(svg, "fire", tmp_path)
+    assert copy is not None  # the child's opacity stays
+    assert copy.read_text(encoding="utf-8").startswith('<svg><g id="fire" style="fill:red;"><path style="opacity:0.5"')
+    assert without_own_layer(svg, "plain", tmp_path) is None and without_own_layer(svg, "absent", tmp_path) is None
