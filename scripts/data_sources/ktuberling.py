@@ -167,7 +167,9 @@ OBJECTS: dict[tuple[str, str], tuple[str, str]] = {
     ("train_valley", "mechanic"): ("mechanic", "a mechanic repairing a car"),
     ("default_theme", "jaket3"): ("shirt", "a white shirt"),
     ("default_theme", "jaket4"): ("shirt", "a shirt with braces"),
-    ("default_theme", "ball2"): ("ball", "a football"),
+    ("default_theme", "ball2"): ("ball", "a football"), ("pizzeria", "cheese2"): ("cheese", "grated cheese"),
+    ("potato-game", "eye07_1"): ("eye", "a closed eye with eyelashes"),
+    ("potato-game", "eye07_2"): ("eye", "a closed eye with eyelashes"),
     ("robot_workshop", "rocket1"): ("rocket", "a rocket thruster"),
     ("robot_workshop", "rocket2"): ("rocket", "a rocket thruster"),
 }
