@@ -27,7 +27,8 @@ from xmodal.config import Settings
 from xmodal.encoders import aisfx, load_model, yamnet
 from xmodal.encoders.media import load_audio
 from xmodal.encoders.resample import resample
-from xmodal.indexer import IndexJob, collect_sources
+from xmodal.indexer import IndexJob, InlineRunner, collect_sources
+from xmodal.modalities import Limits
 from xmodal.store import Store
 
 SOUNDS = Path(__file__).resolve().parents[1] / "samples" / "corpus" / "sounds"
@@ -47,10 +48,13 @@ def make_clips(folder: Path, n: int, suffix: str) -> None:
         soundfile.write(folder / f"{number:05d}.{suffix}", looped.astype(np.float32), RATE)
 
 
-def end_to_end(encoder, folder: Path, settings: Settings) -> tuple[float, np.ndarray]:
+def end_to_end(encoder, folder: Path, settings: Settings, inline: bool = False) -> tuple[float, np.ndarray]:
+    """`inline`: decode between encodes, as before issue 10 (now a thread decodes ahead with 0 workers)."""
     store = Store.open(settings.store, encoder.info.identity(), writable=True)
+    limits = Limits.for_indexing(settings, encoder.image_input_side)
+    runner = InlineRunner(encoder, limits, settings.batch_size) if inline else None
     started = time.perf_counter()
-    summary = IndexJob(store, encoder, settings).run(collect_sources([folder]))
+    summary = IndexJob(store, encoder, settings, runner=runner).run(collect_sources([folder]))
     elapsed = time.perf_counter() - started
     ids = sorted(store.file_paths())
     stored = dict(zip(*store.vectors("audio").all_vectors()))
@@ -109,7 +113,7 @@ def main() -> None:
     for repeat in range(args.repeats):
         for name, encoder in encoders.items():
             run = settings.with_overrides(store=root / f"store-{name}-{repeat}")
-            rate, vectors[name] = end_to_end(encoder, folder, run)
+            rate, vectors[name] = end_to_end(encoder, folder, run, inline=name == "before")
             rates.setdefault(name, []).append(rate)
     before, now = (statistics.median(rates[name]) for name in ("before", "now"))
     print(f"{args.n} clips of 4 s, 44.1 kHz mono {args.format}, {args.threads} threads, median of {args.repeats}")

@@ -60,8 +60,10 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(20_000, gt=0)
     decode_max_side: int = Field(768, ge=64, description="images are shrunk to this before encoding")
     # Decoder processes. With 2 cores the encoder's threads already use both, and a decoder process
-    # only competes (sample corpus: 30.7 items/s inline vs 23.2 with one worker), so decode inline.
-    workers: int = Field(_default_workers(), ge=0, description="decoder processes; 0 decodes inline")
+    # only competes (sample corpus: 30.7 items/s inline vs 23.2 with one worker), so decode in a thread.
+    workers: int = Field(
+        _default_workers(), ge=0, description="decoder processes; 0 decodes in one thread beside the encoder"
+    )
     ray: str | None = Field(
         None,
         description="embed on a Ray cluster: its address (auto, HOST:PORT, ray://HOST:10001), or 'default' for "

@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 from collections import deque
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 
@@ -88,10 +88,14 @@ def file_hash(handle: BinaryIO) -> str:
     return digest.hexdigest()
 
 
-def decoder_pool(workers: int) -> Executor | None:
-    """None means decode inline. Workers fork: they need no torch and start instantly."""
+def decoder_pool(workers: int) -> Executor:
+    """`workers` forked processes (they need no torch and start instantly); 0: one thread of this process.
+
+    The thread reads and decodes the next files while this one encodes (Pillow and the audio decoders
+    release the GIL): on 2 cores, where a decoder process only competes with the encoder, it indexes
+    JPEG photos 1.1x faster than decoding inline (`bench/index_pipeline.py`)."""
     if workers <= 0:
-        return None
+        return ThreadPoolExecutor(1, thread_name_prefix="xmodal-decode")
     return ProcessPoolExecutor(
         max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent
     )

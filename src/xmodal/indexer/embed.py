@@ -1,8 +1,9 @@
 """The embed stage: new items -> decoded media -> vectors, behind a runner.
 
 A runner takes the plan's tasks (a number and a source: modality, path or inline text) and gives back
-results in batches; it never touches the store. `InlineRunner` does everything in this process;
-`ProcessRunner` hashes and decodes in forked worker processes while this one encodes. A cluster
+results in batches; it never touches the store. `InlineRunner` does everything in one thread (a Ray
+worker's); `ProcessRunner` hashes and decodes in forked worker processes, or in one thread, while this
+thread encodes. A cluster
 runner (Ray: one encoder per worker, results streamed back in batches) implements the same two
 methods; it may return batches in any order, since the commit stage matches results by task number.
 """
@@ -94,7 +95,8 @@ class InlineRunner(EmbedRunner):
 
 
 class ProcessRunner(InlineRunner):
-    """Hash and decode in `workers` forked processes, a bounded window ahead, while this one encodes."""
+    """Hash and decode in `workers` forked processes (0: one thread), a bounded window ahead, while this
+    thread encodes."""
 
     def __init__(self, encoder: Encoder, limits: Limits, batch_size: int, workers: int) -> None:
         super().__init__(encoder, limits, batch_size)
@@ -118,7 +120,5 @@ def _decode_task(task: EmbedTask, limits: Limits) -> tuple[EmbedTask, tuple[obje
 
 
 def local_runner(encoder: Encoder, limits: Limits, batch_size: int, workers: int) -> EmbedRunner:
-    """Today's default: inline with no workers, else decoder processes."""
-    if workers <= 0:
-        return InlineRunner(encoder, limits, batch_size)
+    """Decoding a window ahead of the encoder: in one thread with no workers, else in decoder processes."""
     return ProcessRunner(encoder, limits, batch_size, workers)
