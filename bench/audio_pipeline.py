@@ -22,14 +22,12 @@ from pathlib import Path
 import numpy as np
 import soundfile
 import torch
+from indexing import end_to_end  # bench/indexing.py (the script's folder is on sys.path)
 
 from xmodal.config import Settings
 from xmodal.encoders import aisfx, load_model, yamnet
 from xmodal.encoders.media import load_audio
 from xmodal.encoders.resample import resample
-from xmodal.indexer import IndexJob, InlineRunner, collect_sources
-from xmodal.modalities import Limits
-from xmodal.store import Store
 
 SOUNDS = Path(__file__).resolve().parents[1] / "samples" / "corpus" / "sounds"
 RATE = 44100
@@ -46,22 +44,6 @@ def make_clips(folder: Path, n: int, suffix: str) -> None:
         # a different gain each round so that no two files have the same content
         looped = np.resize(sound, 4 * RATE) * (0.5 + 0.5 * (number // len(sounds) + 1) / (n // len(sounds) + 1))
         soundfile.write(folder / f"{number:05d}.{suffix}", looped.astype(np.float32), RATE)
-
-
-def end_to_end(encoder, folder: Path, settings: Settings, inline: bool = False) -> tuple[float, np.ndarray]:
-    """`inline`: decode between encodes, as before issue 10 (now a thread decodes ahead with 0 workers)."""
-    store = Store.open(settings.store, encoder.info.identity(), writable=True)
-    limits = Limits.for_indexing(settings, encoder.image_input_side)
-    runner = InlineRunner(encoder, limits, settings.batch_size) if inline else None
-    started = time.perf_counter()
-    summary = IndexJob(store, encoder, settings, runner=runner).run(collect_sources([folder]))
-    elapsed = time.perf_counter() - started
-    ids = sorted(store.file_paths())
-    stored = dict(zip(*store.vectors("audio").all_vectors()))
-    vectors = np.stack([stored[item_id] for _, item_id, _ in ids])
-    store.close()
-    assert summary.failed == 0 and summary.duplicates == 0, (summary.failures[:3], summary.duplicates)
-    return summary.indexed / elapsed, vectors
 
 
 def stages(encoder, folder: Path) -> dict[str, float]:
@@ -113,7 +95,7 @@ def main() -> None:
     for repeat in range(args.repeats):
         for name, encoder in encoders.items():
             run = settings.with_overrides(store=root / f"store-{name}-{repeat}")
-            rate, vectors[name] = end_to_end(encoder, folder, run, inline=name == "before")
+            rate, vectors[name] = end_to_end(encoder, folder, run, "audio", inline=name == "before")
             rates.setdefault(name, []).append(rate)
     before, now = (statistics.median(rates[name]) for name in ("before", "now"))
     print(f"{args.n} clips of 4 s, 44.1 kHz mono {args.format}, {args.threads} threads, median of {args.repeats}")

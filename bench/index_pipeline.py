@@ -29,14 +29,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from indexing import end_to_end  # bench/indexing.py (the script's folder is on sys.path)
 from PIL import Image
 
 from xmodal.config import Settings
 from xmodal.encoders import efficientnet_lite, load_model
-from xmodal.indexer import IndexJob, InlineRunner, collect_sources
+from xmodal.indexer import collect_sources
 from xmodal.indexer.decode import decode
 from xmodal.modalities import Limits
-from xmodal.store import Store
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "corpus" / "images"
 
@@ -92,22 +92,6 @@ def encode_only(encoder, images: list, batch: int) -> float:
     return len(images) / (time.perf_counter() - started)
 
 
-def end_to_end(encoder, folder: Path, settings: Settings, inline: bool = False) -> tuple[float, np.ndarray]:
-    """`inline`: decode between encodes, as before issue 10 (now a thread decodes ahead with 0 workers)."""
-    store = Store.open(settings.store, encoder.info.identity(), writable=True)
-    limits = Limits.for_indexing(settings, encoder.image_input_side)
-    runner = InlineRunner(encoder, limits, settings.batch_size) if inline else None
-    started = time.perf_counter()
-    summary = IndexJob(store, encoder, settings, runner=runner).run(collect_sources([folder]))
-    elapsed = time.perf_counter() - started
-    ids = sorted(store.file_paths())  # by path: the same photo in the same row in every store
-    stored = dict(zip(*store.vectors("image").all_vectors()))
-    vectors = np.stack([stored[item_id] for _, item_id, _ in ids])
-    store.close()
-    assert summary.failed == 0 and summary.duplicates == 0, (summary.failures[:3], summary.duplicates)
-    return summary.indexed / elapsed, vectors
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=512)
@@ -144,7 +128,7 @@ def main() -> None:
                 for workers in sorted({0, args.workers}) if name == "now" else [0]:
                     runs += 1
                     run = settings.with_overrides(store=root / f"store-{runs}", workers=workers)
-                    rate, vectors[name] = end_to_end(encoder, photos, run, inline=name == "before")
+                    rate, vectors[name] = end_to_end(encoder, photos, run, "image", inline=name == "before")
                     rates.setdefault(f"{name}: end to end, {workers} decode workers", []).append(rate)
     medians = {label: statistics.median(values) for label, values in rates.items()}
     print(f"{args.n} JPEG photos 1024x768, {args.threads} threads, batch {settings.batch_size}, "
